@@ -1,0 +1,327 @@
+//! Parsing and validating the arguments of `#[instrument_errors(...)]`.
+
+use proc_macro2::{Span, TokenStream};
+use syn::ext::IdentExt as _;
+use syn::parse::{ParseStream, Parser as _};
+use syn::punctuated::Punctuated;
+use syn::{Expr, ExprLit, Ident, Lit, LitBool, LitStr, Token};
+
+/// The arguments every `#[instrument_errors]` accepts, in the order they are
+/// listed in error messages.
+pub const ACCEPTED: &str = "`name`, `kind`, `metric`, `ok_if`, `error_if`, `error_type`, \
+                            `description`, `attributes`, `log_level`, `log`";
+
+const KINDS: &[&str] = &["internal", "client", "server", "producer", "consumer"];
+const LEVELS: &[&str] = &["trace", "debug", "info", "warn", "error"];
+
+/// Validated arguments.
+#[derive(Default)]
+pub struct Args {
+    pub name: Option<LitStr>,
+    pub kind: Option<Ident>,
+    pub metric: Option<LitStr>,
+    pub ok_if: Option<Expr>,
+    pub error_if: Option<Expr>,
+    pub error_type: Option<Expr>,
+    pub description: Option<LitBool>,
+    pub attributes: Vec<(LitStr, Expr)>,
+    pub log_level: Option<Ident>,
+    pub log: Option<LitBool>,
+}
+
+/// Collects every error so that the user sees all mistakes at once.
+#[derive(Default)]
+struct Errors(Option<syn::Error>);
+
+impl Errors {
+    fn push(&mut self, error: syn::Error) {
+        match &mut self.0 {
+            Some(all) => all.combine(error),
+            None => self.0 = Some(error),
+        }
+    }
+    fn finish(self) -> syn::Result<()> {
+        self.0.map_or(Ok(()), Err)
+    }
+}
+
+/// One `key = value` or `key(...)` as written.
+enum RawValue {
+    Missing,
+    Assign(Expr),
+    List(TokenStream, Span),
+}
+
+/// Parses the attribute's argument tokens.
+pub fn parse(tokens: TokenStream) -> syn::Result<Args> {
+    let raw = (|input: ParseStream| parse_raw(input)).parse2(tokens)?;
+    let mut args = Args::default();
+    let mut errors = Errors::default();
+    let mut seen: Vec<String> = Vec::new();
+    for (key, value) in raw {
+        let name = key.to_string();
+        if seen.contains(&name) {
+            errors.push(syn::Error::new(
+                key.span(),
+                format!("duplicate argument `{name}`: each argument may be given once"),
+            ));
+            continue;
+        }
+        seen.push(name.clone());
+        if let Err(e) = apply(&mut args, &key, value) {
+            errors.push(e);
+        }
+    }
+    errors.finish()?;
+    Ok(args)
+}
+
+fn parse_raw(input: ParseStream) -> syn::Result<Vec<(Ident, RawValue)>> {
+    let mut out = Vec::new();
+    while !input.is_empty() {
+        let key = if input.peek(Ident::peek_any) {
+            Ident::parse_any(input)?
+        } else {
+            return Err(input.error(format!(
+                "expected an argument name; accepted arguments: {ACCEPTED}"
+            )));
+        };
+        let value = if input.peek(Token![=]) {
+            input.parse::<Token![=]>()?;
+            if input.is_empty() || input.peek(Token![,]) {
+                return Err(input.error(format!("expected a value after `{key} =`")));
+            }
+            RawValue::Assign(input.parse()?)
+        } else if input.peek(syn::token::Paren) {
+            let content;
+            let paren = syn::parenthesized!(content in input);
+            RawValue::List(content.parse()?, paren.span.join())
+        } else {
+            RawValue::Missing
+        };
+        out.push((key, value));
+        if input.is_empty() {
+            break;
+        }
+        if !input.peek(Token![,]) {
+            return Err(input.error("expected `,` between arguments"));
+        }
+        input.parse::<Token![,]>()?;
+    }
+    Ok(out)
+}
+
+fn apply(args: &mut Args, key: &Ident, value: RawValue) -> syn::Result<()> {
+    let name = key.to_string();
+    match name.as_str() {
+        "name" => args.name = Some(string(key, value, "name = \"acme.resource.create\"")?),
+        "metric" => {
+            args.metric = Some(string(key, value, "metric = \"acme.resource.create.duration\"")?);
+        }
+        "kind" => args.kind = Some(choice(key, value, KINDS, "kind = client")?),
+        "log_level" => args.log_level = Some(choice(key, value, LEVELS, "log_level = error")?),
+        "ok_if" => args.ok_if = Some(function(key, value, "ok_if = is_already_exists")?),
+        "error_if" => {
+            args.error_if = Some(function(
+                key,
+                value,
+                "error_if = |r: &Reply| (r.code >= 500).then(|| r.code.to_string())",
+            )?);
+        }
+        "error_type" => {
+            args.error_type = Some(function(key, value, "error_type = |e: &StoreError| e.code()")?);
+        }
+        "description" => args.description = Some(boolean(key, value, "description = false")?),
+        "log" => args.log = Some(boolean(key, value, "log = false")?),
+        "attributes" => args.attributes = attributes(key, value)?,
+        _ => {
+            return Err(syn::Error::new(
+                key.span(),
+                format!("unknown argument `{name}`; accepted arguments: {ACCEPTED}"),
+            ))
+        }
+    }
+    Ok(())
+}
+
+fn assigned(key: &Ident, value: RawValue, example: &str) -> syn::Result<Expr> {
+    match value {
+        RawValue::Assign(expr) => Ok(expr),
+        RawValue::Missing => Err(syn::Error::new(
+            key.span(),
+            format!("`{key}` needs a value, like `{example}`"),
+        )),
+        RawValue::List(_, span) => Err(syn::Error::new(
+            span,
+            format!("`{key}` takes `=` and a value, like `{example}`"),
+        )),
+    }
+}
+
+fn string(key: &Ident, value: RawValue, example: &str) -> syn::Result<LitStr> {
+    match assigned(key, value, example)? {
+        Expr::Lit(ExprLit {
+            lit: Lit::Str(s), ..
+        }) if !s.value().is_empty() => Ok(s),
+        other => Err(syn::Error::new_spanned(
+            other,
+            format!("`{key}` must be a non-empty string literal, like `{example}`"),
+        )),
+    }
+}
+
+fn boolean(key: &Ident, value: RawValue, example: &str) -> syn::Result<LitBool> {
+    match assigned(key, value, example)? {
+        Expr::Lit(ExprLit {
+            lit: Lit::Bool(b), ..
+        }) => Ok(b),
+        other => Err(syn::Error::new_spanned(
+            other,
+            format!("`{key}` must be `true` or `false`, like `{example}`"),
+        )),
+    }
+}
+
+fn choice(key: &Ident, value: RawValue, options: &[&str], example: &str) -> syn::Result<Ident> {
+    let expr = assigned(key, value, example)?;
+    let list = options
+        .iter()
+        .map(|o| format!("`{o}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if let Expr::Path(p) = &expr {
+        if let Some(ident) = p.path.get_ident() {
+            if options.contains(&ident.to_string().as_str()) {
+                return Ok(ident.clone());
+            }
+        }
+    }
+    Err(syn::Error::new_spanned(
+        expr,
+        format!("`{key}` must be one of {list}, like `{example}`"),
+    ))
+}
+
+fn function(key: &Ident, value: RawValue, example: &str) -> syn::Result<Expr> {
+    let expr = assigned(key, value, example)?;
+    match &expr {
+        Expr::Lit(_) | Expr::Array(_) | Expr::Tuple(_) | Expr::Struct(_) | Expr::Range(_) => {
+            Err(syn::Error::new_spanned(
+                expr,
+                format!("`{key}` must be a function: a closure or a path, like `{example}`"),
+            ))
+        }
+        _ => Ok(expr),
+    }
+}
+
+fn attributes(key: &Ident, value: RawValue) -> syn::Result<Vec<(LitStr, Expr)>> {
+    const EXAMPLE: &str = "attributes(\"acme.resource.id\" = id)";
+    let (tokens, span) = match value {
+        RawValue::List(tokens, span) => (tokens, span),
+        RawValue::Missing => {
+            return Err(syn::Error::new(
+                key.span(),
+                format!("`attributes` needs a list, like `{EXAMPLE}`"),
+            ))
+        }
+        RawValue::Assign(expr) => {
+            return Err(syn::Error::new_spanned(
+                expr,
+                format!("`attributes` takes a parenthesized list, like `{EXAMPLE}`"),
+            ))
+        }
+    };
+    let pair = |input: ParseStream| {
+            let key: LitStr = input.parse().map_err(|e| {
+                syn::Error::new(
+                    e.span(),
+                    format!("attribute keys are string literals, like `{EXAMPLE}`"),
+                )
+            })?;
+            if key.value().is_empty() {
+                return Err(syn::Error::new(key.span(), "an attribute key cannot be empty"));
+            }
+            input.parse::<Token![=]>().map_err(|e| {
+                syn::Error::new(e.span(), format!("expected `=` after the key, like `{EXAMPLE}`"))
+            })?;
+            Ok((key, input.parse::<Expr>()?))
+        };
+    let pairs = (|input: ParseStream| Punctuated::<(LitStr, Expr), Token![,]>::parse_terminated_with(input, pair))
+        .parse2(tokens)
+        .map_err(|e| {
+            if e.to_string().contains("unexpected end of input") {
+                syn::Error::new(span, format!("incomplete attribute list, expected `{EXAMPLE}`"))
+            } else {
+                e
+            }
+        })?;
+    let mut out: Vec<(LitStr, Expr)> = Vec::new();
+    let mut errors = Errors::default();
+    for (k, v) in pairs {
+        if out.iter().any(|(seen, _)| seen.value() == k.value()) {
+            errors.push(syn::Error::new(
+                k.span(),
+                format!("duplicate attribute key \"{}\"", k.value()),
+            ));
+            continue;
+        }
+        out.push((k, v));
+    }
+    errors.finish()?;
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use quote::quote;
+
+    #[test]
+    fn accepts_everything() {
+        let args = parse(quote!(
+            name = "a.b", kind = client, metric = "a.b.duration",
+            ok_if = is_x, error_if = |r: &R| (r.code >= 500).then(|| r.code.to_string()),
+            error_type = |e: &E| e.code(), description = false,
+            attributes("k" = id, "n" = 1 + 2), log_level = error, log = true,
+        ))
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(args.name.unwrap().value(), "a.b");
+        assert_eq!(args.kind.unwrap(), "client");
+        assert_eq!(args.attributes.len(), 2);
+        assert!(!args.description.unwrap().value);
+    }
+
+    #[test]
+    fn rejects_with_messages() {
+        for (tokens, needle) in [
+            (quote!(nam = "x"), "unknown argument `nam`"),
+            (quote!(name = "x", name = "y"), "duplicate argument `name`"),
+            (quote!(kind = sideways), "`kind` must be one of"),
+            (quote!(name = x), "`name` must be a non-empty string literal"),
+            (quote!(metric = 3), "`metric` must be a non-empty string literal"),
+            (quote!(description = "no"), "`description` must be `true` or `false`"),
+            (quote!(ok_if = 3), "`ok_if` must be a function"),
+            (quote!(attributes(id = id)), "attribute keys are string literals"),
+            (quote!(attributes = 3), "parenthesized list"),
+            (quote!(name), "`name` needs a value"),
+            (quote!(name = ), "expected a value"),
+            (quote!(name "x"), "expected `,`"),
+            (quote!(, name = "x"), "expected an argument name"),
+        ] {
+            let message = match parse(tokens.clone()) {
+                Ok(_) => panic!("accepted {tokens}"),
+                Err(e) => e.to_string(),
+            };
+            assert!(message.contains(needle), "{tokens}: {message}");
+        }
+    }
+
+    #[test]
+    fn reports_all_errors() {
+        let Err(e) = parse(quote!(nam = 1, kind = up)) else {
+            panic!("accepted")
+        };
+        assert_eq!(e.into_iter().count(), 2);
+    }
+}

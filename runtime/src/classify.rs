@@ -1,0 +1,262 @@
+//! Turning a function's outcome into a [`Verdict`].
+//!
+//! The expansion of `#[instrument_errors]` classifies the returned value at the
+//! call site, where its type is concrete, with the autoref-based specialization
+//! technique: method calls on the small wrappers below pick the most specific
+//! implementation that applies (`Result` or not, `ErrorType` or not, `Display`
+//! or not, `std::error::Error` or not) without any unstable feature.
+
+use std::borrow::Cow;
+use std::error::Error;
+use std::fmt::Display;
+
+use crate::ErrorType;
+
+/// The outcome of one call, as the runtime records it.
+#[derive(Debug)]
+pub enum Verdict<'a> {
+    /// The operation completed: span status stays Unset, no `error.type`.
+    Success,
+    /// The operation failed.
+    Failure(Failure<'a>),
+}
+
+/// What the runtime needs to know about a failed operation.
+pub struct Failure<'a> {
+    /// The `error.type` value, before the cardinality limit is applied.
+    pub error_type: Cow<'static, str>,
+    /// The error's message, formatted only when something will record it.
+    pub message: Option<&'a dyn Display>,
+    /// The error itself when it implements `std::error::Error`: its `source()`
+    /// chain becomes `exception.stacktrace`.
+    pub error: Option<&'a dyn Error>,
+}
+
+impl std::fmt::Debug for Failure<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Failure")
+            .field("error_type", &self.error_type)
+            .field("has_message", &self.message.is_some())
+            .field("has_source", &self.error.is_some())
+            .finish()
+    }
+}
+
+impl<'a> Verdict<'a> {
+    /// A failure whose only information is its `error.type` (used by `error_if`).
+    pub fn failure(error_type: impl Into<Cow<'static, str>>) -> Self {
+        Verdict::Failure(Failure {
+            error_type: error_type.into(),
+            message: None,
+            error: None,
+        })
+    }
+
+    /// `true` for [`Verdict::Failure`].
+    pub fn is_failure(&self) -> bool {
+        matches!(self, Verdict::Failure(_))
+    }
+}
+
+/// The error type of a function that does not return a `Result`.
+///
+/// It shows up in compile errors when `ok_if` or `error_type` is given to such
+/// a function: those arguments only apply to `Result`-returning functions.
+#[derive(Debug, Clone, Copy)]
+pub enum ReturnTypeIsNotAResult {}
+
+/// A returned value split into its success and error parts.
+#[derive(Debug)]
+pub enum Split<'a, T: ?Sized, E: ?Sized> {
+    /// `Ok(t)`, or the whole value for functions that do not return a `Result`.
+    Ok(&'a T),
+    /// `Err(e)`.
+    Err(&'a E),
+}
+
+/// Wraps a returned value so that method resolution can tell `Result` apart
+/// from any other type, whatever alias spells it.
+#[derive(Debug)]
+pub struct Outcome<'a, R: ?Sized>(pub &'a R);
+
+impl<'a, T, E> Outcome<'a, Result<T, E>> {
+    /// Inherent method: wins over [`NotAResult::ie_split`] for any `Result`.
+    #[inline]
+    pub fn ie_split(&self) -> Split<'a, T, E> {
+        match self.0 {
+            Ok(t) => Split::Ok(t),
+            Err(e) => Split::Err(e),
+        }
+    }
+}
+
+/// Fallback used when the returned value is not a `Result`.
+pub trait NotAResult<'a, R: ?Sized> {
+    /// The whole value counts as the success part.
+    fn ie_split(&self) -> Split<'a, R, ReturnTypeIsNotAResult>;
+}
+
+impl<'a, R: ?Sized> NotAResult<'a, R> for Outcome<'a, R> {
+    #[inline]
+    fn ie_split(&self) -> Split<'a, R, ReturnTypeIsNotAResult> {
+        Split::Ok(self.0)
+    }
+}
+
+/// Wraps an error value for the autoref-specialized probes below; call them as
+/// `(&Probe(e)).ie_error_type()`.
+#[derive(Debug)]
+pub struct Probe<'a, E: ?Sized>(pub &'a E);
+
+/// `error.type` from the [`ErrorType`] implementation.
+pub trait ViaErrorType {
+    /// The error's `error.type`.
+    fn ie_error_type(&self) -> Cow<'static, str>;
+}
+impl<E: ErrorType + ?Sized> ViaErrorType for Probe<'_, E> {
+    #[inline]
+    fn ie_error_type(&self) -> Cow<'static, str> {
+        self.0.error_type()
+    }
+}
+
+/// `error.type` fallback: the fully qualified type name.
+pub trait ViaTypeName {
+    /// The error's `error.type`.
+    fn ie_error_type(&self) -> Cow<'static, str>;
+}
+impl<E: ?Sized> ViaTypeName for &Probe<'_, E> {
+    #[inline]
+    fn ie_error_type(&self) -> Cow<'static, str> {
+        Cow::Borrowed(std::any::type_name::<E>())
+    }
+}
+
+/// The message of an error that implements `Display`.
+pub trait ViaDisplay<'a> {
+    /// The error as `Display`.
+    fn ie_message(&self) -> Option<&'a dyn Display>;
+}
+impl<'a, E: Display> ViaDisplay<'a> for Probe<'a, E> {
+    #[inline]
+    fn ie_message(&self) -> Option<&'a dyn Display> {
+        Some(self.0)
+    }
+}
+
+/// No message for an error without `Display`.
+pub trait ViaNoDisplay<'a> {
+    /// Always `None`.
+    fn ie_message(&self) -> Option<&'a dyn Display>;
+}
+impl<'a, E: ?Sized> ViaNoDisplay<'a> for &Probe<'a, E> {
+    #[inline]
+    fn ie_message(&self) -> Option<&'a dyn Display> {
+        None
+    }
+}
+
+/// The error as `std::error::Error`, for its `source()` chain.
+pub trait ViaError<'a> {
+    /// The error as `dyn Error`.
+    fn ie_error(&self) -> Option<&'a dyn Error>;
+}
+impl<'a, E: Error> ViaError<'a> for Probe<'a, E> {
+    #[inline]
+    fn ie_error(&self) -> Option<&'a dyn Error> {
+        Some(self.0)
+    }
+}
+
+/// No `source()` chain for a type that is not `std::error::Error`.
+pub trait ViaNoError<'a> {
+    /// Always `None`.
+    fn ie_error(&self) -> Option<&'a dyn Error>;
+}
+impl<'a, E: ?Sized> ViaNoError<'a> for &Probe<'a, E> {
+    #[inline]
+    fn ie_error(&self) -> Option<&'a dyn Error> {
+        None
+    }
+}
+
+/// Calls an `ok_if` predicate; the bound gives closures their argument type.
+#[inline]
+pub fn ok_if<E: ?Sized, F: Fn(&E) -> bool>(f: F, error: &E) -> bool {
+    f(error)
+}
+
+/// Calls an `error_type` function and converts its result.
+#[inline]
+pub fn error_type<E: ?Sized, S: Into<Cow<'static, str>>, F: Fn(&E) -> S>(
+    f: F,
+    error: &E,
+) -> Cow<'static, str> {
+    f(error).into()
+}
+
+/// Calls an `error_if` function: `Some(t)` makes this value a failure with
+/// `error.type` = `t`.
+#[inline]
+pub fn error_if<T: ?Sized, S: Into<Cow<'static, str>>, F: Fn(&T) -> Option<S>>(
+    f: F,
+    value: &T,
+) -> Option<Cow<'static, str>> {
+    f(value).map(Into::into)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug)]
+    struct Plain;
+
+    #[derive(Debug)]
+    struct Typed;
+    impl ErrorType for Typed {
+        fn error_type(&self) -> Cow<'static, str> {
+            Cow::Borrowed("typed")
+        }
+    }
+    impl Display for Typed {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("typed failed")
+        }
+    }
+    impl Error for Typed {}
+
+    type Alias<T> = Result<T, Plain>;
+
+    #[test]
+    fn result_and_aliases_split() {
+        let r: Alias<u8> = Err(Plain);
+        assert!(matches!(Outcome(&r).ie_split(), Split::Err(Plain)));
+        let r: std::io::Result<u8> = Ok(3);
+        assert!(matches!(Outcome(&r).ie_split(), Split::Ok(3)));
+        let v = 5u32;
+        assert!(matches!(Outcome(&v).ie_split(), Split::Ok(5)));
+    }
+
+    #[test]
+    fn probes_pick_the_most_specific() {
+        assert_eq!((&Probe(&Typed)).ie_error_type(), "typed");
+        assert!((&Probe(&Plain)).ie_error_type().ends_with("classify::tests::Plain"));
+        assert_eq!(
+            (&Probe(&Typed)).ie_message().map(ToString::to_string),
+            Some("typed failed".into())
+        );
+        assert!((&Probe(&Plain)).ie_message().is_none());
+        assert!((&Probe(&Typed)).ie_error().is_some());
+        assert!((&Probe(&Plain)).ie_error().is_none());
+    }
+
+    #[test]
+    fn hooks() {
+        assert!(ok_if(|e: &u8| *e == 1, &1));
+        assert_eq!(error_type(|_: &u8| "x", &1), "x");
+        assert_eq!(error_type(|e: &u8| e.to_string(), &7), "7");
+        assert_eq!(error_if(|v: &u8| (*v > 2).then_some("big"), &3).as_deref(), Some("big"));
+        assert_eq!(error_if(|v: &u8| (*v > 2).then_some("big"), &1), None);
+    }
+}

@@ -1,0 +1,266 @@
+//! One call of an instrumented function: its span, its clock, and the
+//! recording of its outcome.
+
+use std::any::Any;
+use std::borrow::Cow;
+use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
+use std::time::Instant;
+
+use opentelemetry::trace::{SpanBuilder, Status, TraceContextExt, Tracer as _};
+use opentelemetry::{Context, KeyValue, Value};
+
+use crate::classify::{Failure, Verdict};
+use crate::exception::{self, ExceptionRecord, MESSAGE_LIMIT};
+use crate::site::{CallSite, State, CODE_FUNCTION_NAME, ERROR_TYPE};
+
+/// `error.type` of an operation that panicked.
+pub const PANIC: &str = "panic";
+
+/// One running call of an instrumented function.
+///
+/// Made by [`CallSite::start`]; consumed by [`Frame::run`] for synchronous
+/// bodies or [`Frame::instrument`] for futures. A frame dropped before its
+/// outcome was recorded (a cancelled future) ends its span with status Unset
+/// and records no duration: the operation never finished.
+#[derive(Debug)]
+pub struct Frame {
+    site: &'static CallSite,
+    /// The context holding this call's span; `None` without a tracer.
+    pub(crate) cx: Option<Context>,
+    /// When the clock started; `None` without a meter.
+    start: Option<Instant>,
+    /// Whether the last instrumented call made inside this one failed with an
+    /// exception that is already recorded (see [`crate::exception`]).
+    pub(crate) recorded_below: bool,
+}
+
+impl CallSite {
+    /// Starts a call: a span (child of the current context) and the clock.
+    ///
+    /// `attributes` is evaluated only when the span is recording.
+    #[inline]
+    pub fn start<A, I>(&'static self, attributes: A) -> Frame
+    where
+        A: FnOnce() -> I,
+        I: IntoIterator<Item = KeyValue>,
+    {
+        let state = self.state();
+        if state.is_inert() {
+            return Frame::inert(self);
+        }
+        let cx = state
+            .tracer
+            .as_ref()
+            .map(|tracer| self.start_span(tracer, attributes));
+        Frame {
+            site: self,
+            cx,
+            start: state.histogram.as_ref().map(|_| Instant::now()),
+            recorded_below: false,
+        }
+    }
+
+    fn start_span<A, I>(&'static self, tracer: &opentelemetry::global::BoxedTracer, attributes: A) -> Context
+    where
+        A: FnOnce() -> I,
+        I: IntoIterator<Item = KeyValue>,
+    {
+        Context::map_current(|parent| {
+            let builder = SpanBuilder::from_name(self.info.name).with_kind(self.info.kind.into());
+            let mut span = tracer.build_with_context(builder, parent);
+            if opentelemetry::trace::Span::is_recording(&span) {
+                opentelemetry::trace::Span::set_attribute(
+                    &mut span,
+                    KeyValue::new(CODE_FUNCTION_NAME, self.info.function),
+                );
+                opentelemetry::trace::Span::set_attributes(&mut span, attributes());
+            }
+            parent.with_span(span)
+        })
+    }
+}
+
+impl Frame {
+    fn inert(site: &'static CallSite) -> Frame {
+        Frame {
+            site,
+            cx: None,
+            start: None,
+            recorded_below: false,
+        }
+    }
+
+    /// `true` when this call records nothing (no tracer and no meter).
+    #[inline]
+    pub fn is_inert(&self) -> bool {
+        self.cx.is_none() && self.start.is_none()
+    }
+
+    /// Runs a synchronous body as this call: the span is the current context
+    /// while it runs, a panic is recorded and then continues unchanged, and
+    /// the returned value is classified by `classify` and recorded.
+    #[inline]
+    pub fn run<R, B, C>(mut self, body: B, classify: C) -> R
+    where
+        B: FnOnce() -> R,
+        C: for<'a> FnOnce(&'a R) -> Verdict<'a>,
+    {
+        if self.is_inert() {
+            return body();
+        }
+        let guard = self.cx.clone().map(Context::attach);
+        exception::enter(false);
+        let result = catch_unwind(AssertUnwindSafe(body));
+        self.recorded_below = exception::current();
+        match result {
+            Ok(out) => {
+                self.finish(classify(&out), false);
+                drop(guard);
+                out
+            }
+            Err(payload) => {
+                self.finish_panic(&*payload);
+                drop(guard);
+                resume_unwind(payload)
+            }
+        }
+    }
+
+    /// Records a panic that is unwinding out of this call.
+    pub(crate) fn finish_panic(&mut self, payload: &(dyn Any + Send)) {
+        let message = exception::panic_message(payload);
+        let message: Option<&dyn std::fmt::Display> = message.as_ref().map(|m| m as _);
+        self.finish(
+            Verdict::Failure(Failure {
+                error_type: Cow::Borrowed(PANIC),
+                message,
+                error: None,
+            }),
+            true,
+        );
+    }
+
+    /// Records the outcome: span status and `error.type`, the exception log
+    /// record, the end of the span and the duration. Leaves for the enclosing
+    /// frame whether this call failed with an exception already recorded.
+    pub(crate) fn finish(&mut self, verdict: Verdict<'_>, panicked: bool) {
+        let elapsed = self.start.take().map(|start| start.elapsed().as_secs_f64());
+        let cx = self.cx.take();
+        let state = self.site.state();
+        let recorded = match verdict {
+            Verdict::Success => {
+                if let Some(cx) = &cx {
+                    cx.span().end();
+                }
+                self.record_duration(state, elapsed, None);
+                false
+            }
+            Verdict::Failure(failure) => {
+                // Telemetry must never take the user's function down.
+                let outcome = catch_unwind(AssertUnwindSafe(|| {
+                    self.record_failure(state, cx.as_ref(), elapsed, &failure, panicked)
+                }));
+                outcome.unwrap_or(true)
+            }
+        };
+        exception::leave(recorded);
+    }
+
+    fn record_failure(
+        &self,
+        state: &State,
+        cx: Option<&Context>,
+        elapsed: Option<f64>,
+        failure: &Failure<'_>,
+        panicked: bool,
+    ) -> bool {
+        let info = &self.site.info;
+        let error_type = state.error_types.admit(failure.error_type.clone());
+        let span = cx.map(TraceContextExt::span);
+        let recording = span.as_ref().is_some_and(|s| s.is_recording());
+        let sink = info.exception.filter(|_| !self.recorded_below);
+        let message = match failure.message {
+            Some(m) if info.description && (recording || sink.is_some()) => {
+                Some(exception::bounded_display(m, MESSAGE_LIMIT))
+            }
+            _ => None,
+        };
+        if let Some(span) = span.as_ref().filter(|_| recording) {
+            span.set_attribute(KeyValue::new(ERROR_TYPE, error_type.clone()));
+            span.set_status(Status::error(message.clone().unwrap_or_default()));
+            if state.span_event {
+                let mut attributes = vec![KeyValue::new("exception.type", error_type.clone())];
+                if let Some(m) = &message {
+                    attributes.push(KeyValue::new("exception.message", m.clone()));
+                }
+                span.add_event("exception", attributes);
+            }
+        }
+        if let Some(sink) = sink {
+            let stacktrace = if panicked {
+                panic_backtrace()
+            } else {
+                failure.error.and_then(exception::source_chain)
+            };
+            let type_str = error_type.as_str();
+            sink(
+                &ExceptionRecord {
+                    r#type: &type_str,
+                    message: message.as_deref(),
+                    stacktrace: stacktrace.as_deref(),
+                },
+                panicked,
+            );
+        }
+        if let Some(span) = &span {
+            span.end();
+        }
+        self.record_duration(state, elapsed, Some(error_type));
+        sink.is_some() || self.recorded_below
+    }
+
+    #[inline]
+    fn record_duration(&self, state: &State, elapsed: Option<f64>, error_type: Option<Value>) {
+        let (Some(histogram), Some(seconds)) = (&state.histogram, elapsed) else {
+            return;
+        };
+        let base = self.site.metric_base();
+        match (base, error_type) {
+            (Some(b), Some(e)) => histogram.record(seconds, &[b, KeyValue::new(ERROR_TYPE, e)]),
+            (Some(b), None) => histogram.record(seconds, &[b]),
+            (None, Some(e)) => histogram.record(seconds, &[KeyValue::new(ERROR_TYPE, e)]),
+            (None, None) => histogram.record(seconds, &[]),
+        }
+    }
+}
+
+
+impl Drop for Frame {
+    /// A frame dropped with its outcome unrecorded was cancelled: end the span
+    /// (status Unset, no `error.type`) and record no duration.
+    fn drop(&mut self) {
+        if let Some(cx) = self.cx.take() {
+            cx.span().end();
+        }
+    }
+}
+
+/// The backtrace at the point where a panic left the instrumented function,
+/// when backtraces are enabled (`RUST_BACKTRACE` / `RUST_LIB_BACKTRACE`).
+fn panic_backtrace() -> Option<String> {
+    let backtrace = std::backtrace::Backtrace::capture();
+    match backtrace.status() {
+        std::backtrace::BacktraceStatus::Captured => {
+            let mut s = backtrace.to_string();
+            if s.len() > exception::STACKTRACE_LIMIT {
+                let mut cut = exception::STACKTRACE_LIMIT;
+                while !s.is_char_boundary(cut) {
+                    cut -= 1;
+                }
+                s.truncate(cut);
+            }
+            Some(s)
+        }
+        _ => None,
+    }
+}

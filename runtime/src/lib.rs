@@ -1,0 +1,170 @@
+//! Record errors on OpenTelemetry spans, metrics and logs exactly as the
+//! semantic conventions' "Recording errors" asks, with one attribute.
+//!
+//! ```
+//! use instrument_errors::{instrument_errors, ErrorType};
+//!
+//! #[derive(Debug, ErrorType)]
+//! enum StoreError {
+//!     #[error_type("timeout")]
+//!     TimedOut,
+//!     AlreadyExists, // error.type = "already_exists"
+//! }
+//! impl std::fmt::Display for StoreError {
+//!     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+//!         f.write_str("the store said no")
+//!     }
+//! }
+//!
+//! fn is_already_exists(e: &StoreError) -> bool {
+//!     matches!(e, StoreError::AlreadyExists)
+//! }
+//!
+//! #[instrument_errors(
+//!     name = "acme.resource.create",
+//!     kind = client,
+//!     metric = "acme.resource.create.duration",
+//!     ok_if = is_already_exists,
+//!     attributes("acme.resource.id" = id),
+//! )]
+//! fn create(id: &str) -> Result<(), StoreError> {
+//!     if id.is_empty() { Err(StoreError::TimedOut) } else { Err(StoreError::AlreadyExists) }
+//! }
+//!
+//! assert!(create("a").is_err()); // handled: span status Unset, no error.type
+//! assert!(create("").is_err());  // failure: status Error "the store said no", error.type "timeout"
+//! ```
+//!
+//! # What is recorded
+//!
+//! For every call: a span (kind and name as configured, child of the current
+//! OpenTelemetry context and the current context while the body runs) with
+//! `code.function.name`, and one point on an `f64` duration histogram in
+//! seconds (default `function.duration` with `code.function.name`, or the
+//! `metric = "..."` given), with the conventions' bucket boundaries
+//! [`DURATION_BOUNDARIES`].
+//!
+//! * **Success**: status Unset, no `error.type` anywhere. Never `Ok`.
+//! * **Failure** (`Err` not accepted by `ok_if`, a value `error_if` rejects, or
+//!   a panic): status `Error` with the error's message as description (unless
+//!   `description = false`, or the error has no `Display`), `error.type` on
+//!   the span and on the metric point, the same value on both, and one
+//!   exception log record (see below).
+//! * `error.type` is, in order: the `error_type = ...` function, the
+//!   [`ErrorType`] implementation, else `std::any::type_name` of the error.
+//!   A panic is `"panic"`. The values an instrumentation reports: the
+//!   [`ErrorType`] values of your errors, their type names, `"panic"`,
+//!   whatever your `error_if`/`error_type` functions return, and `_OTHER`
+//!   past the [`ERROR_TYPE_LIMIT`].
+//!
+//! Which errors count depends on the caller's context, so it is configured
+//! per function: `ok_if` (an `Err` that is handled), `error_if` (an `Ok` value
+//! that is a failure).
+//!
+//! # Exceptions as log records
+//!
+//! A failure that escapes is recorded once as a `tracing` event named
+//! `<span name>.exception` with the fields `exception.type`,
+//! `exception.message` and `exception.stacktrace`, emitted while the span is
+//! the current OpenTelemetry context, so that `opentelemetry-appender-tracing`
+//! turns it into a log record tied to the span. Severity: `WARN` for errors
+//! returned from internal, client and producer spans, `ERROR` for server and
+//! consumer spans and for panics; `log_level = ...` overrides it and
+//! `log = false` turns it off. See [`exception`](crate::exception) for how
+//! "once" is decided. With `OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN=logs/dup`
+//! the deprecated `exception` span event is added as well.
+//!
+//! # Providers
+//!
+//! Tracer and meter come from `opentelemetry::global`, with an
+//! instrumentation scope named after the annotated crate (`CARGO_PKG_NAME`,
+//! `CARGO_PKG_VERSION`). They are resolved at the first call of each
+//! instrumented function and kept: **install the providers before the first
+//! call**. See [`CallSite`](crate::__private::CallSite).
+
+#![warn(missing_docs)]
+
+mod cardinality;
+mod classify;
+pub mod exception;
+mod frame;
+mod future;
+mod site;
+mod value;
+
+pub use cardinality::{ERROR_TYPE_LIMIT, ERROR_TYPE_MAX_LEN, OTHER};
+pub use frame::PANIC;
+pub use site::{CODE_FUNCTION_NAME, DEFAULT_METRIC, DURATION_BOUNDARIES, ERROR_TYPE};
+
+/// Instruments a function: a span, a duration histogram, and errors recorded
+/// per the OpenTelemetry semantic conventions.
+///
+/// All arguments are optional:
+///
+/// | argument | meaning |
+/// |---|---|
+/// | `name = "..."` | span name; default: the function's name |
+/// | `kind = internal \| client \| server \| producer \| consumer` | span kind; default `internal` |
+/// | `metric = "..."` | histogram name; default `function.duration` with `code.function.name` |
+/// | `ok_if = f` | `Fn(&E) -> bool`: `true` means the error is handled, not a failure |
+/// | `error_if = f` | `Fn(&T) -> Option<S>`: `Some(t)` makes this `Ok` value a failure with `error.type` `t` (`T` is the whole return type of functions that do not return a `Result`) |
+/// | `error_type = f` | `Fn(&E) -> S`: the `error.type` of an error |
+/// | `description = false` | the message is sensitive: no status description, no `exception.message` |
+/// | `attributes("key" = expr, ...)` | span attributes, evaluated at entry |
+/// | `log_level = trace \| debug \| info \| warn \| error` | severity of the exception log record |
+/// | `log = false` | no exception log record |
+///
+/// `S` is anything `Into<Cow<'static, str>>`. Functions are closures or paths.
+/// Works on free functions, methods, `async fn`, functions returning
+/// `impl Future` from an `async` block, and `#[async_trait]` methods.
+pub use instrument_errors_macros::instrument_errors;
+
+/// Derives [`ErrorType`]: for an enum, each variant's name in `snake_case`, or
+/// the literal given with `#[error_type("...")]` on the variant; for a struct,
+/// the literal given with `#[error_type("...")]` on it, else its type name.
+pub use instrument_errors_macros::ErrorType;
+
+/// The `error.type` of an error: a low-cardinality, predictable name for its
+/// class, such as `"timeout"`, `"not_found"` or `"500"`.
+///
+/// Derive it with `#[derive(ErrorType)]`, or implement it. Return
+/// `Cow::Borrowed` for fixed names: computed (`Cow::Owned`) values are
+/// counted against [`ERROR_TYPE_LIMIT`] per operation.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` does not implement `instrument_errors::ErrorType`",
+    label = "add `#[derive(ErrorType)]` to the error type, or implement `ErrorType` for it"
+)]
+pub trait ErrorType {
+    /// The `error.type` value for this error.
+    fn error_type(&self) -> std::borrow::Cow<'static, str>;
+}
+
+impl<E: ErrorType + ?Sized> ErrorType for &E {
+    fn error_type(&self) -> std::borrow::Cow<'static, str> {
+        (**self).error_type()
+    }
+}
+
+impl<E: ErrorType + ?Sized> ErrorType for Box<E> {
+    fn error_type(&self) -> std::borrow::Cow<'static, str> {
+        (**self).error_type()
+    }
+}
+
+/// The API the expansion of `#[instrument_errors]` calls. Not public API:
+/// it may change in any release.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::classify::{
+        error_if, error_type, ok_if, Failure, NotAResult, Outcome, Probe, ReturnTypeIsNotAResult,
+        Split, Verdict, ViaDisplay, ViaError, ViaErrorType, ViaNoDisplay, ViaNoError,
+        ViaTypeName,
+    };
+    pub use crate::exception::ExceptionRecord;
+    pub use crate::frame::Frame;
+    pub use crate::future::Instrumented;
+    pub use crate::site::{CallSite, ExceptionSink, Info, Kind};
+    pub use crate::value::{attribute, AttributeValue};
+    pub use opentelemetry::KeyValue;
+    pub use tracing;
+}

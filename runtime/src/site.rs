@@ -1,0 +1,263 @@
+//! Call sites: the static description of one instrumented function, and the
+//! OpenTelemetry instruments it resolved at its first call.
+
+use std::sync::OnceLock;
+
+use opentelemetry::metrics::Histogram;
+use opentelemetry::trace::{
+    SpanContext, SpanId, SpanKind, TraceContextExt as _, TraceFlags, TraceId, TraceState,
+    Tracer as _,
+};
+use opentelemetry::{global, Context, InstrumentationScope, KeyValue};
+
+use crate::cardinality::ErrorTypes;
+use crate::exception::ExceptionRecord;
+
+/// `code.function.name`, the fully qualified name of the instrumented function.
+pub const CODE_FUNCTION_NAME: &str = "code.function.name";
+/// `error.type`, the low-cardinality class of a failure.
+pub const ERROR_TYPE: &str = "error.type";
+/// The name of the duration histogram when the attribute is given no `metric`.
+pub const DEFAULT_METRIC: &str = "function.duration";
+/// Bucket boundaries, in seconds, advised by the semantic conventions for
+/// operation durations.
+pub const DURATION_BOUNDARIES: [f64; 14] = [
+    0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0,
+];
+
+/// The span kind of an instrumented operation (`kind = ...`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// `kind = internal`, the default.
+    Internal,
+    /// `kind = client`.
+    Client,
+    /// `kind = server`.
+    Server,
+    /// `kind = producer`.
+    Producer,
+    /// `kind = consumer`.
+    Consumer,
+}
+
+impl From<Kind> for SpanKind {
+    fn from(kind: Kind) -> Self {
+        match kind {
+            Kind::Internal => SpanKind::Internal,
+            Kind::Client => SpanKind::Client,
+            Kind::Server => SpanKind::Server,
+            Kind::Producer => SpanKind::Producer,
+            Kind::Consumer => SpanKind::Consumer,
+        }
+    }
+}
+
+/// Emits one exception log record; the `bool` is `true` for a panic.
+///
+/// The expansion builds it with [`crate::__exception_event!`] so that the
+/// `tracing` callsite, and with it the event name, belongs to the operation.
+pub type ExceptionSink = fn(&ExceptionRecord<'_>, bool);
+
+/// Everything the macro knows about an instrumented function.
+#[derive(Debug)]
+pub struct Info {
+    /// Span name (`name = "..."`, default: the function's name).
+    pub name: &'static str,
+    /// `code.function.name`: `module_path!()::fn_name`.
+    pub function: &'static str,
+    /// Span kind.
+    pub kind: Kind,
+    /// Histogram name (`metric = "..."`); `None` means [`DEFAULT_METRIC`] with
+    /// a `code.function.name` attribute.
+    pub metric: Option<&'static str>,
+    /// Instrumentation scope name: the annotated crate's `CARGO_PKG_NAME`.
+    pub scope_name: &'static str,
+    /// Instrumentation scope version: the annotated crate's `CARGO_PKG_VERSION`.
+    pub scope_version: &'static str,
+    /// `false` when the error message is sensitive (`description = false`):
+    /// no status description and no `exception.message`.
+    pub description: bool,
+    /// Where exception log records go; `None` with `log = false`.
+    pub exception: Option<ExceptionSink>,
+}
+
+/// The static part of an instrumented function, one per annotated function.
+///
+/// The instruments are resolved from the OpenTelemetry globals at the first
+/// call of the function and kept for the life of the process. **Install the
+/// tracer and meter providers before the first call of an instrumented
+/// function**: a call site that ran before that keeps what it found, like any
+/// tracer or meter taken from `opentelemetry::global` before a provider is set.
+/// If both globals were no-op at the first call, the call site records nothing
+/// from then on and costs about as much as an uninstrumented call.
+#[derive(Debug)]
+pub struct CallSite {
+    pub(crate) info: Info,
+    state: OnceLock<State>,
+}
+
+pub(crate) struct State {
+    pub(crate) tracer: Option<global::BoxedTracer>,
+    pub(crate) histogram: Option<Histogram<f64>>,
+    /// `OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN=logs/dup`: add the deprecated
+    /// `exception` span event too.
+    pub(crate) span_event: bool,
+    pub(crate) error_types: ErrorTypes,
+}
+
+impl std::fmt::Debug for State {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("State")
+            .field("tracer", &self.tracer.is_some())
+            .field("histogram", &self.histogram.is_some())
+            .field("span_event", &self.span_event)
+            .finish_non_exhaustive()
+    }
+}
+
+impl CallSite {
+    /// A call site for `info`; instruments are resolved at the first call.
+    pub const fn new(info: Info) -> Self {
+        CallSite {
+            info,
+            state: OnceLock::new(),
+        }
+    }
+
+    /// What the macro said about this function.
+    pub fn info(&self) -> &Info {
+        &self.info
+    }
+
+    #[inline]
+    pub(crate) fn state(&self) -> &State {
+        self.state.get_or_init(|| State::resolve(&self.info))
+    }
+
+    /// `true` once this call site found neither a tracer nor a meter provider.
+    pub fn is_inert(&self) -> bool {
+        self.state().is_inert()
+    }
+
+    /// `code.function.name` on the default metric, nothing on a named one.
+    #[inline]
+    pub(crate) fn metric_base(&self) -> Option<KeyValue> {
+        match self.info.metric {
+            None => Some(KeyValue::new(CODE_FUNCTION_NAME, self.info.function)),
+            Some(_) => None,
+        }
+    }
+}
+
+impl State {
+    fn resolve(info: &Info) -> State {
+        // A provider that panics while handing out instruments must not take
+        // the user's function down: treat it as absent.
+        std::panic::catch_unwind(|| State::try_resolve(info)).unwrap_or_else(|_| State {
+            tracer: None,
+            histogram: None,
+            span_event: false,
+            error_types: ErrorTypes::new(),
+        })
+    }
+
+    fn try_resolve(info: &Info) -> State {
+        let scope = InstrumentationScope::builder(info.scope_name)
+            .with_version(info.scope_version)
+            .build();
+        let tracer = global::tracer_with_scope(scope.clone());
+        let tracer = (!is_noop_tracer(&tracer)).then_some(tracer);
+        let meters = global::meter_provider();
+        let histogram = (!is_noop_meter_provider(&*meters)).then(|| {
+            meters
+                .meter_with_scope(scope)
+                .f64_histogram(info.metric.unwrap_or(DEFAULT_METRIC))
+                .with_unit("s")
+                .with_description(
+                    "Duration of the operation, successes and failures alike; failures carry error.type.",
+                )
+                .with_boundaries(DURATION_BOUNDARIES.to_vec())
+                .build()
+        });
+        State {
+            tracer,
+            histogram,
+            span_event: exception_span_event_opt_in(),
+            error_types: ErrorTypes::new(),
+        }
+    }
+
+    #[inline]
+    pub(crate) fn is_inert(&self) -> bool {
+        self.tracer.is_none() && self.histogram.is_none()
+    }
+}
+
+/// The API's no-op tracer hands back its parent's span context unchanged, where
+/// a real tracer makes a new span (or, asked with telemetry suppressed as here,
+/// none at all). The probe therefore creates no span in the SDK.
+fn is_noop_tracer(tracer: &global::BoxedTracer) -> bool {
+    let marker = SpanContext::new(
+        TraceId::from(0x1e_u128),
+        SpanId::from(0x1e_u64),
+        TraceFlags::NOT_SAMPLED,
+        true,
+        TraceState::NONE,
+    );
+    let parent = Context::new()
+        .with_remote_span_context(marker.clone())
+        .with_telemetry_suppressed();
+    let probe = tracer.build_with_context(
+        opentelemetry::trace::SpanBuilder::from_name("instrument_errors.probe"),
+        &parent,
+    );
+    opentelemetry::trace::Span::span_context(&probe) == &marker
+}
+
+/// The API's no-op meter provider is zero-sized; a provider with no state
+/// cannot hold a pipeline to export through.
+fn is_noop_meter_provider(provider: &(dyn opentelemetry::metrics::MeterProvider + Send + Sync)) -> bool {
+    std::mem::size_of_val(provider) == 0
+}
+
+/// Reads `OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN` once per process.
+pub(crate) fn exception_span_event_opt_in() -> bool {
+    static OPT_IN: OnceLock<bool> = OnceLock::new();
+    *OPT_IN.get_or_init(|| {
+        std::env::var("OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN")
+            .map(|v| v.split(',').any(|part| part.trim() == "logs/dup"))
+            .unwrap_or(false)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use opentelemetry::metrics::MeterProvider as _;
+
+    #[test]
+    fn noop_globals_are_detected() {
+        let tracer = global::tracer_with_scope(InstrumentationScope::builder("t").build());
+        assert!(is_noop_tracer(&tracer));
+        assert!(is_noop_meter_provider(&*global::meter_provider()));
+    }
+
+    #[test]
+    fn real_meter_provider_is_not_noop() {
+        struct Real(#[allow(dead_code)] u8);
+        impl opentelemetry::metrics::MeterProvider for Real {
+            fn meter_with_scope(&self, _: InstrumentationScope) -> opentelemetry::metrics::Meter {
+                opentelemetry::metrics::noop::NoopMeterProvider::new()
+                    .meter_with_scope(InstrumentationScope::builder("x").build())
+            }
+        }
+        assert!(!is_noop_meter_provider(&Real(1)));
+    }
+
+    #[test]
+    fn kinds_map_to_span_kinds() {
+        assert_eq!(SpanKind::from(Kind::Server), SpanKind::Server);
+        assert_eq!(SpanKind::from(Kind::Consumer), SpanKind::Consumer);
+        assert_eq!(SpanKind::from(Kind::Internal), SpanKind::Internal);
+    }
+}
