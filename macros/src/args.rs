@@ -116,7 +116,11 @@ fn apply(args: &mut Args, key: &Ident, value: RawValue) -> syn::Result<()> {
     match name.as_str() {
         "name" => args.name = Some(string(key, value, "name = \"acme.resource.create\"")?),
         "metric" => {
-            args.metric = Some(string(key, value, "metric = \"acme.resource.create.duration\"")?);
+            args.metric = Some(string(
+                key,
+                value,
+                "metric = \"acme.resource.create.duration\"",
+            )?);
         }
         "kind" => args.kind = Some(choice(key, value, KINDS, "kind = client")?),
         "log_level" => args.log_level = Some(choice(key, value, LEVELS, "log_level = error")?),
@@ -129,7 +133,11 @@ fn apply(args: &mut Args, key: &Ident, value: RawValue) -> syn::Result<()> {
             )?);
         }
         "error_type" => {
-            args.error_type = Some(function(key, value, "error_type = |e: &StoreError| e.code()")?);
+            args.error_type = Some(function(
+                key,
+                value,
+                "error_type = |e: &StoreError| e.code()",
+            )?);
         }
         "description" => args.description = Some(boolean(key, value, "description = false")?),
         "log" => args.log = Some(boolean(key, value, "log = false")?),
@@ -233,29 +241,40 @@ fn attributes(key: &Ident, value: RawValue) -> syn::Result<Vec<(LitStr, Expr)>> 
         }
     };
     let pair = |input: ParseStream| {
-            let key: LitStr = input.parse().map_err(|e| {
-                syn::Error::new(
-                    e.span(),
-                    format!("attribute keys are string literals, like `{EXAMPLE}`"),
-                )
-            })?;
-            if key.value().is_empty() {
-                return Err(syn::Error::new(key.span(), "an attribute key cannot be empty"));
-            }
-            input.parse::<Token![=]>().map_err(|e| {
-                syn::Error::new(e.span(), format!("expected `=` after the key, like `{EXAMPLE}`"))
-            })?;
-            Ok((key, input.parse::<Expr>()?))
-        };
-    let pairs = (|input: ParseStream| Punctuated::<(LitStr, Expr), Token![,]>::parse_terminated_with(input, pair))
-        .parse2(tokens)
-        .map_err(|e| {
-            if e.to_string().contains("unexpected end of input") {
-                syn::Error::new(span, format!("incomplete attribute list, expected `{EXAMPLE}`"))
-            } else {
-                e
-            }
+        let key: LitStr = input.parse().map_err(|e| {
+            syn::Error::new(
+                e.span(),
+                format!("attribute keys are string literals, like `{EXAMPLE}`"),
+            )
         })?;
+        if key.value().is_empty() {
+            return Err(syn::Error::new(
+                key.span(),
+                "an attribute key cannot be empty",
+            ));
+        }
+        input.parse::<Token![=]>().map_err(|e| {
+            syn::Error::new(
+                e.span(),
+                format!("expected `=` after the key, like `{EXAMPLE}`"),
+            )
+        })?;
+        Ok((key, input.parse::<Expr>()?))
+    };
+    let pairs = (|input: ParseStream| {
+        Punctuated::<(LitStr, Expr), Token![,]>::parse_terminated_with(input, pair)
+    })
+    .parse2(tokens)
+    .map_err(|e| {
+        if e.to_string().contains("unexpected end of input") {
+            syn::Error::new(
+                span,
+                format!("incomplete attribute list, expected `{EXAMPLE}`"),
+            )
+        } else {
+            e
+        }
+    })?;
     let mut out: Vec<(LitStr, Expr)> = Vec::new();
     let mut errors = Errors::default();
     for (k, v) in pairs {
@@ -280,10 +299,16 @@ mod tests {
     #[test]
     fn accepts_everything() {
         let args = parse(quote!(
-            name = "a.b", kind = client, metric = "a.b.duration",
-            ok_if = is_x, error_if = |r: &R| (r.code >= 500).then(|| r.code.to_string()),
-            error_type = |e: &E| e.code(), description = false,
-            attributes("k" = id, "n" = 1 + 2), log_level = error, log = true,
+            name = "a.b",
+            kind = client,
+            metric = "a.b.duration",
+            ok_if = is_x,
+            error_if = |r: &R| (r.code >= 500).then(|| r.code.to_string()),
+            error_type = |e: &E| e.code(),
+            description = false,
+            attributes("k" = id, "n" = 1 + 2),
+            log_level = error,
+            log = true,
         ))
         .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(args.name.unwrap().value(), "a.b");
@@ -298,11 +323,23 @@ mod tests {
             (quote!(nam = "x"), "unknown argument `nam`"),
             (quote!(name = "x", name = "y"), "duplicate argument `name`"),
             (quote!(kind = sideways), "`kind` must be one of"),
-            (quote!(name = x), "`name` must be a non-empty string literal"),
-            (quote!(metric = 3), "`metric` must be a non-empty string literal"),
-            (quote!(description = "no"), "`description` must be `true` or `false`"),
+            (
+                quote!(name = x),
+                "`name` must be a non-empty string literal",
+            ),
+            (
+                quote!(metric = 3),
+                "`metric` must be a non-empty string literal",
+            ),
+            (
+                quote!(description = "no"),
+                "`description` must be `true` or `false`",
+            ),
             (quote!(ok_if = 3), "`ok_if` must be a function"),
-            (quote!(attributes(id = id)), "attribute keys are string literals"),
+            (
+                quote!(attributes(id = id)),
+                "attribute keys are string literals",
+            ),
             (quote!(attributes = 3), "parenthesized list"),
             (quote!(name), "`name` needs a value"),
             (quote!(name = ), "expected a value"),

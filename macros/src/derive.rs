@@ -20,7 +20,10 @@ pub fn derive(input: &DeriveInput) -> syn::Result<TokenStream> {
             for variant in &data.variants {
                 let name = match literal(&variant.attrs)? {
                     Some(lit) => lit,
-                    None => LitStr::new(&snake_case(&variant.ident.to_string()), variant.ident.span()),
+                    None => LitStr::new(
+                        &snake_case(&variant.ident.to_string()),
+                        variant.ident.span(),
+                    ),
                 };
                 let v = &variant.ident;
                 let pattern = match &variant.fields {
@@ -62,13 +65,19 @@ fn literal(attrs: &[Attribute]) -> syn::Result<Option<LitStr>> {
     let mut found: Option<LitStr> = None;
     for attr in attrs.iter().filter(|a| a.path().is_ident("error_type")) {
         let lit: LitStr = attr.parse_args().map_err(|_| {
-            syn::Error::new_spanned(attr, "expected a string literal: `#[error_type(\"timeout\")]`")
+            syn::Error::new_spanned(
+                attr,
+                "expected a string literal: `#[error_type(\"timeout\")]`",
+            )
         })?;
         if lit.value().is_empty() {
             return Err(syn::Error::new_spanned(lit, "`error_type` cannot be empty"));
         }
         if found.is_some() {
-            return Err(syn::Error::new_spanned(attr, "duplicate `#[error_type(...)]`"));
+            return Err(syn::Error::new_spanned(
+                attr,
+                "duplicate `#[error_type(...)]`",
+            ));
         }
         found = Some(lit);
     }
@@ -81,7 +90,8 @@ pub fn snake_case(name: &str) -> String {
     let mut out = String::new();
     for (i, &c) in chars.iter().enumerate() {
         if c.is_uppercase() {
-            let prev_lower = i > 0 && (chars[i - 1].is_lowercase() || chars[i - 1].is_ascii_digit());
+            let prev_lower =
+                i > 0 && (chars[i - 1].is_lowercase() || chars[i - 1].is_ascii_digit());
             let next_lower = chars.get(i + 1).is_some_and(|n| n.is_lowercase());
             let prev_upper = i > 0 && chars[i - 1].is_uppercase();
             if i > 0 && (prev_lower || (prev_upper && next_lower)) && !out.ends_with('_') {

@@ -74,9 +74,11 @@ pub fn expand(args: &Args, item: &ItemFn) -> syn::Result<TokenStream> {
             }
         }
         Form::ReturnsAsyncBlock(found) => {
-            let replaced = replace_tail_async(block, found, |fut| {
-                quote!(#site.instrument(#attributes, #fut, #classify))
-            });
+            let replaced = replace_tail_async(
+                block,
+                found,
+                |fut| quote!(#site.instrument(#attributes, #fut, #classify)),
+            );
             quote! {
                 #site_static
                 #replaced
@@ -119,7 +121,9 @@ fn call_site(args: &Args, item: &ItemFn, site: &syn::Ident) -> TokenStream {
         };
         let level = format_ident!("{level}");
         let event = format!("{name}.exception");
-        quote!(::core::option::Option::Some(::instrument_errors::__exception_event!(#event, #level)))
+        quote!(::core::option::Option::Some(
+            ::instrument_errors::__exception_event!(#event, #level)
+        ))
     };
     quote! {
         static #site: ::instrument_errors::__private::CallSite =
@@ -255,7 +259,10 @@ fn replace_tail_async(
     found: &ExprAsync,
     wrap: impl FnOnce(TokenStream) -> TokenStream,
 ) -> TokenStream {
-    let (last, rest) = block.stmts.split_last().expect("tail_async_block found a tail");
+    let (last, rest) = block
+        .stmts
+        .split_last()
+        .expect("tail_async_block found a tail");
     let wrapped = wrap(quote!(#found));
     let last = match last {
         Stmt::Expr(Expr::Call(call), None) => {

@@ -75,11 +75,19 @@ mod tests {
     fn computed_values_are_bounded() {
         let types = ErrorTypes::new();
         for i in 0..ERROR_TYPE_LIMIT {
-            assert_eq!(types.admit(Cow::Owned(format!("e{i}"))).as_str(), format!("e{i}"));
+            assert_eq!(
+                types.admit(Cow::Owned(format!("e{i}"))).as_str(),
+                format!("e{i}")
+            );
         }
         assert_eq!(types.admit(Cow::Owned("new".into())).as_str(), OTHER);
         // values admitted before the limit keep being recorded as themselves
         assert_eq!(types.admit(Cow::Owned("e3".into())).as_str(), "e3");
-        assert_eq!(types.admit(Cow::Owned("x".repeat(ERROR_TYPE_MAX_LEN + 1))).as_str(), OTHER);
+        assert_eq!(
+            types
+                .admit(Cow::Owned("x".repeat(ERROR_TYPE_MAX_LEN + 1)))
+                .as_str(),
+            OTHER
+        );
     }
 }

@@ -206,6 +206,8 @@ pub fn error_if<T: ?Sized, S: Into<Cow<'static, str>>, F: Fn(&T) -> Option<S>>(
 }
 
 #[cfg(test)]
+// The borrows select the specialization under test.
+#[allow(clippy::needless_borrow)]
 mod tests {
     use super::*;
 
@@ -241,7 +243,9 @@ mod tests {
     #[test]
     fn probes_pick_the_most_specific() {
         assert_eq!((&Probe(&Typed)).ie_error_type(), "typed");
-        assert!((&Probe(&Plain)).ie_error_type().ends_with("classify::tests::Plain"));
+        assert!((&Probe(&Plain))
+            .ie_error_type()
+            .ends_with("classify::tests::Plain"));
         assert_eq!(
             (&Probe(&Typed)).ie_message().map(ToString::to_string),
             Some("typed failed".into())
@@ -256,7 +260,10 @@ mod tests {
         assert!(ok_if(|e: &u8| *e == 1, &1));
         assert_eq!(error_type(|_: &u8| "x", &1), "x");
         assert_eq!(error_type(|e: &u8| e.to_string(), &7), "7");
-        assert_eq!(error_if(|v: &u8| (*v > 2).then_some("big"), &3).as_deref(), Some("big"));
+        assert_eq!(
+            error_if(|v: &u8| (*v > 2).then_some("big"), &3).as_deref(),
+            Some("big")
+        );
         assert_eq!(error_if(|v: &u8| (*v > 2).then_some("big"), &1), None);
     }
 }

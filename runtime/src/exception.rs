@@ -58,7 +58,9 @@ thread_local! {
 /// value to put back afterwards.
 #[inline]
 pub(crate) fn enter(recorded_below: bool) -> bool {
-    RECORDED.try_with(|c| c.replace(recorded_below)).unwrap_or(false)
+    RECORDED
+        .try_with(|c| c.replace(recorded_below))
+        .unwrap_or(false)
 }
 
 /// What the last instrumented call on this thread left.
@@ -108,11 +110,11 @@ pub(crate) fn bounded_display(value: &dyn Display, limit: usize) -> String {
         limit,
         truncated: false,
     };
-    let result =
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| write!(w, "{value}")));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| write!(w, "{value}")));
     if result.is_err() {
         w.out.truncate(0);
-        w.out.push_str("<the error's Display implementation panicked>");
+        w.out
+            .push_str("<the error's Display implementation panicked>");
     } else if w.truncated {
         w.out.push('…');
     }

@@ -60,7 +60,11 @@ impl CallSite {
         }
     }
 
-    fn start_span<A, I>(&'static self, tracer: &opentelemetry::global::BoxedTracer, attributes: A) -> Context
+    fn start_span<A, I>(
+        &'static self,
+        tracer: &opentelemetry::global::BoxedTracer,
+        attributes: A,
+    ) -> Context
     where
         A: FnOnce() -> I,
         I: IntoIterator<Item = KeyValue>,
@@ -233,7 +237,6 @@ impl Frame {
         }
     }
 }
-
 
 impl Drop for Frame {
     /// A frame dropped with its outcome unrecorded was cancelled: end the span

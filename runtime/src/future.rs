@@ -38,7 +38,12 @@ impl CallSite {
     /// evaluated when the future was made; they are set on the span when it
     /// starts, if it records.
     #[inline]
-    pub fn instrument<F, C, I>(&'static self, attributes: I, fut: F, classify: C) -> Instrumented<F, C, I>
+    pub fn instrument<F, C, I>(
+        &'static self,
+        attributes: I,
+        fut: F,
+        classify: C,
+    ) -> Instrumented<F, C, I>
     where
         F: Future,
         C: for<'a> FnOnce(&'a F::Output) -> Verdict<'a>,

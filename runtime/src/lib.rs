@@ -157,8 +157,7 @@ impl<E: ErrorType + ?Sized> ErrorType for Box<E> {
 pub mod __private {
     pub use crate::classify::{
         error_if, error_type, ok_if, Failure, NotAResult, Outcome, Probe, ReturnTypeIsNotAResult,
-        Split, Verdict, ViaDisplay, ViaError, ViaErrorType, ViaNoDisplay, ViaNoError,
-        ViaTypeName,
+        Split, Verdict, ViaDisplay, ViaError, ViaErrorType, ViaNoDisplay, ViaNoError, ViaTypeName,
     };
     pub use crate::exception::ExceptionRecord;
     pub use crate::frame::Frame;

@@ -216,7 +216,9 @@ fn is_noop_tracer(tracer: &global::BoxedTracer) -> bool {
 
 /// The API's no-op meter provider is zero-sized; a provider with no state
 /// cannot hold a pipeline to export through.
-fn is_noop_meter_provider(provider: &(dyn opentelemetry::metrics::MeterProvider + Send + Sync)) -> bool {
+fn is_noop_meter_provider(
+    provider: &(dyn opentelemetry::metrics::MeterProvider + Send + Sync),
+) -> bool {
     std::mem::size_of_val(provider) == 0
 }
 
@@ -233,7 +235,6 @@ pub(crate) fn exception_span_event_opt_in() -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use opentelemetry::metrics::MeterProvider as _;
 
     #[test]
     fn noop_globals_are_detected() {

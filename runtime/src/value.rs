@@ -81,6 +81,7 @@ impl AttributeValue for Cow<'_, str> {
 }
 
 #[cfg(test)]
+#[allow(clippy::needless_borrows_for_generic_args)]
 mod tests {
     use super::*;
 
@@ -90,7 +91,10 @@ mod tests {
         assert_eq!(attribute("k", id.as_str()).value, Value::from("r-1"));
         assert_eq!(attribute("k", &id).value, Value::from("r-1"));
         assert_eq!(attribute("k", 3u8).value, Value::I64(3));
-        assert_eq!(attribute("k", u64::MAX).value, Value::from(u64::MAX.to_string()));
+        assert_eq!(
+            attribute("k", u64::MAX).value,
+            Value::from(u64::MAX.to_string())
+        );
         assert_eq!(attribute("k", 1.5f32).value, Value::F64(1.5));
         assert_eq!(attribute("k", &true).value, Value::Bool(true));
     }

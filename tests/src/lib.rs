@@ -49,8 +49,8 @@ pub fn telemetry() -> &'static Telemetry {
         let logger_provider = SdkLoggerProvider::builder()
             .with_simple_exporter(logs.clone())
             .build();
-        let subscriber = tracing_subscriber::registry()
-            .with(OpenTelemetryTracingBridge::new(&logger_provider));
+        let subscriber =
+            tracing_subscriber::registry().with(OpenTelemetryTracingBridge::new(&logger_provider));
         tracing::subscriber::set_global_default(subscriber).expect("no other subscriber");
 
         Telemetry {

@@ -14,7 +14,9 @@ enum StoreError {
     TimedOut,
     NotFound,
     AlreadyExists,
-    Backend { code: u16 },
+    Backend {
+        code: u16,
+    },
 }
 
 impl StoreError {
@@ -65,7 +67,10 @@ fn success_leaves_status_unset_and_no_error_type() {
         span.instrumentation_scope.version(),
         Some(env!("CARGO_PKG_VERSION"))
     );
-    let points = t.points("function.duration", &[("code.function.name", "sync::succeed")]);
+    let points = t.points(
+        "function.duration",
+        &[("code.function.name", "sync::succeed")],
+    );
     assert_eq!(points.len(), 1, "{points:?}");
     assert_eq!(points[0].count, 1);
     assert_eq!(points[0].get("error.type"), None);
@@ -111,7 +116,10 @@ fn failure_sets_status_error_type_and_metric() {
     };
     let slow = by_id("slow");
     assert_eq!(slow.span_kind, SpanKind::Client);
-    assert_eq!(error_description(slow).as_deref(), Some("the store timed out after 5s"));
+    assert_eq!(
+        error_description(slow).as_deref(),
+        Some("the store timed out after 5s")
+    );
     assert_eq!(attr(slow, "error.type"), Some(Value::from("timeout")));
     assert_eq!(attr(slow, "acme.resource.size"), Some(Value::I64(4)));
     let gone = by_id("gone");
@@ -153,7 +161,10 @@ fn without_error_type_the_type_name_is_used_and_no_description() {
     assert_eq!(attr(&span, "error.type"), Some(Value::from("sync::Opaque")));
     // Opaque has no Display: status Error without description
     assert_eq!(error_description(&span).as_deref(), Some(""));
-    let points = t.points("function.duration", &[("code.function.name", "sync::opaque")]);
+    let points = t.points(
+        "function.duration",
+        &[("code.function.name", "sync::opaque")],
+    );
     assert_eq!(points[0].get("error.type"), Some("sync::Opaque"));
 }
 
@@ -174,10 +185,16 @@ fn error_type_argument_overrides() {
     let _ = backend_path(504);
     let span = t.span("sync.error_type");
     assert_eq!(attr(&span, "error.type"), Some(Value::from("backend_503")));
-    assert_eq!(error_description(&span).as_deref(), Some("backend answered 503"));
+    assert_eq!(
+        error_description(&span).as_deref(),
+        Some("backend answered 503")
+    );
     let span = t.span("sync.error_type_path");
     assert_eq!(attr(&span, "error.type"), Some(Value::from("backend_504")));
-    let points = t.points("function.duration", &[("code.function.name", "sync::backend")]);
+    let points = t.points(
+        "function.duration",
+        &[("code.function.name", "sync::backend")],
+    );
     assert_eq!(points[0].get("error.type"), Some("backend_503"));
 }
 
@@ -251,11 +268,17 @@ fn explode(n: u32) -> Result<u32, StoreError> {
 fn panics_are_recorded_and_continue_unchanged() {
     let t = telemetry();
     let payload = std::panic::catch_unwind(|| explode(7)).expect_err("panics");
-    assert_eq!(payload.downcast_ref::<String>().map(String::as_str), Some("exploded with 7"));
+    assert_eq!(
+        payload.downcast_ref::<String>().map(String::as_str),
+        Some("exploded with 7")
+    );
     let span = t.span("sync.panic");
     assert_eq!(attr(&span, "error.type"), Some(Value::from("panic")));
     assert_eq!(error_description(&span).as_deref(), Some("exploded with 7"));
-    let points = t.points("function.duration", &[("code.function.name", "sync::explode")]);
+    let points = t.points(
+        "function.duration",
+        &[("code.function.name", "sync::explode")],
+    );
     assert_eq!(points[0].get("error.type"), Some("panic"));
 }
 
@@ -267,7 +290,10 @@ mod shadow {
 
 #[instrument_errors(name = "sync.alias.io")]
 fn io_alias() -> std::io::Result<()> {
-    Err(std::io::Error::new(std::io::ErrorKind::NotFound, "missing file"))
+    Err(std::io::Error::new(
+        std::io::ErrorKind::NotFound,
+        "missing file",
+    ))
 }
 
 #[instrument_errors(name = "sync.alias.anyhow")]
@@ -293,7 +319,10 @@ fn result_aliases_are_results() {
     let _ = user_alias();
     let _ = nested_alias();
     let io = t.span("sync.alias.io");
-    assert_eq!(attr(&io, "error.type"), Some(Value::from("std::io::error::Error")));
+    assert_eq!(
+        attr(&io, "error.type"),
+        Some(Value::from("std::io::error::Error"))
+    );
     assert_eq!(error_description(&io).as_deref(), Some("missing file"));
     let any = t.span("sync.alias.anyhow");
     assert_eq!(attr(&any, "error.type"), Some(Value::from("anyhow::Error")));
@@ -338,7 +367,10 @@ fn the_span_is_a_child_of_the_current_context() {
     let parent = t.span("sync.parent");
     let child = t.span("sync.child");
     assert_eq!(child.parent_span_id, parent.span_context.span_id());
-    let _ = opentelemetry::Context::current().span().span_context().is_valid();
+    let _ = opentelemetry::Context::current()
+        .span()
+        .span_context()
+        .is_valid();
 }
 
 #[instrument_errors(name = "sync.child")]
