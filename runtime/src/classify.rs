@@ -17,8 +17,12 @@ use crate::ErrorType;
 pub enum Verdict<'a> {
     /// The operation completed: span status stays Unset, no `error.type`.
     Success,
-    /// The operation failed.
+    /// The operation failed with an error (or a panic): an exception.
     Failure(Failure<'a>),
+    /// The operation returned a value that `error_if` rejects: it failed
+    /// with this `error.type`, but raised no exception, so no exception log
+    /// record is emitted for it.
+    Rejected(Cow<'static, str>),
 }
 
 /// What the runtime needs to know about a failed operation.
@@ -43,18 +47,15 @@ impl std::fmt::Debug for Failure<'_> {
 }
 
 impl<'a> Verdict<'a> {
-    /// A failure whose only information is its `error.type` (used by `error_if`).
+    /// A failure whose only information is its `error.type` (used by
+    /// `error_if`): [`Verdict::Rejected`].
     pub fn failure(error_type: impl Into<Cow<'static, str>>) -> Self {
-        Verdict::Failure(Failure {
-            error_type: error_type.into(),
-            message: None,
-            error: None,
-        })
+        Verdict::Rejected(error_type.into())
     }
 
-    /// `true` for [`Verdict::Failure`].
+    /// `true` for [`Verdict::Failure`] and [`Verdict::Rejected`].
     pub fn is_failure(&self) -> bool {
-        matches!(self, Verdict::Failure(_))
+        matches!(self, Verdict::Failure(_) | Verdict::Rejected(_))
     }
 }
 

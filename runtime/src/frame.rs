@@ -160,11 +160,27 @@ impl Frame {
                 false
             }
             Verdict::Failure(failure) => {
+                let raised = if panicked {
+                    Raised::Panic
+                } else {
+                    Raised::Error
+                };
                 // Telemetry must never take the user's function down.
                 let outcome = catch_unwind(AssertUnwindSafe(|| {
-                    self.record_failure(state, cx.as_ref(), elapsed, &failure, panicked)
+                    self.record_failure(state, cx.as_ref(), elapsed, &failure, raised)
                 }));
                 outcome.unwrap_or(true)
+            }
+            Verdict::Rejected(error_type) => {
+                let failure = Failure {
+                    error_type,
+                    message: None,
+                    error: None,
+                };
+                let outcome = catch_unwind(AssertUnwindSafe(|| {
+                    self.record_failure(state, cx.as_ref(), elapsed, &failure, Raised::Nothing)
+                }));
+                outcome.unwrap_or(false)
             }
         };
         exception::leave(recorded);
@@ -176,36 +192,45 @@ impl Frame {
         cx: Option<&Context>,
         elapsed: Option<f64>,
         failure: &Failure<'_>,
-        panicked: bool,
+        raised: Raised,
     ) -> bool {
         let info = &self.site.info;
         let error_type = state.error_types.admit(failure.error_type.clone());
         let span = cx.map(TraceContextExt::span);
         let recording = span.as_ref().is_some_and(|s| s.is_recording());
-        let sink = info.exception.filter(|_| !self.recorded_below);
+        // The exception is recorded here unless none was raised (`error_if`),
+        // the frame has `log = false`, or a frame below already recorded it.
+        let sink = info
+            .exception
+            .filter(|_| raised != Raised::Nothing && !self.recorded_below);
         let message = match failure.message {
             Some(m) if info.description && (recording || sink.is_some()) => {
                 Some(exception::bounded_display(m, MESSAGE_LIMIT))
             }
             _ => None,
         };
+        let stacktrace = match (sink, raised) {
+            (None, _) | (_, Raised::Nothing) => None,
+            (Some(_), Raised::Panic) => panic_backtrace(),
+            (Some(_), Raised::Error) => failure.error.and_then(exception::source_chain),
+        };
         if let Some(span) = span.as_ref().filter(|_| recording) {
             span.set_attribute(KeyValue::new(ERROR_TYPE, error_type.clone()));
             span.set_status(Status::error(message.clone().unwrap_or_default()));
-            if state.span_event {
+            // `logs/dup`: the deprecated span event duplicates the log record,
+            // on the same span and under the same rule.
+            if state.span_event && sink.is_some() {
                 let mut attributes = vec![KeyValue::new("exception.type", error_type.clone())];
                 if let Some(m) = &message {
                     attributes.push(KeyValue::new("exception.message", m.clone()));
+                }
+                if let Some(st) = &stacktrace {
+                    attributes.push(KeyValue::new("exception.stacktrace", st.clone()));
                 }
                 span.add_event("exception", attributes);
             }
         }
         if let Some(sink) = sink {
-            let stacktrace = if panicked {
-                panic_backtrace()
-            } else {
-                failure.error.and_then(exception::source_chain)
-            };
             let type_str = error_type.as_str();
             sink(
                 &ExceptionRecord {
@@ -213,14 +238,19 @@ impl Frame {
                     message: message.as_deref(),
                     stacktrace: stacktrace.as_deref(),
                 },
-                panicked,
+                raised == Raised::Panic,
             );
         }
         if let Some(span) = &span {
             span.end();
         }
         self.record_duration(state, elapsed, Some(error_type));
-        sink.is_some() || self.recorded_below
+        match raised {
+            // An `Ok` value ends the chain: an error that a frame returns
+            // after it is a new exception.
+            Raised::Nothing => false,
+            Raised::Error | Raised::Panic => sink.is_some() || self.recorded_below,
+        }
     }
 
     #[inline]
@@ -236,6 +266,17 @@ impl Frame {
             (None, None) => histogram.record(seconds, &[]),
         }
     }
+}
+
+/// What a failure raised, which decides whether it is an exception to log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Raised {
+    /// An `Ok` value that `error_if` rejects: a failure, but no exception.
+    Nothing,
+    /// An `Err` returned to the caller.
+    Error,
+    /// A panic unwinding out of the function.
+    Panic,
 }
 
 impl Drop for Frame {
