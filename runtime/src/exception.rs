@@ -1,27 +1,119 @@
 //! Exceptions as log records, recorded once.
 //!
+//! # The emission path
+//!
+//! OpenTelemetry's Logs API is, in Rust, a bridge API that libraries are not
+//! meant to call. So when an instrumented call fails with an exception, the
+//! runtime emits one [`tracing`] event, and the application decides where it
+//! goes:
+//!
+//! 1. the event is emitted at the end of the call, **while the operation's
+//!    span is the current OpenTelemetry `Context`** and before the span ends;
+//! 2. `opentelemetry-appender-tracing`'s `OpenTelemetryTracingBridge` layer
+//!    turns it into a log record: the event's name becomes the record's event
+//!    name, its fields become attributes, its level the severity (`TRACE` 1,
+//!    `DEBUG` 5, `INFO` 9, `WARN` 13, `ERROR` 17), its target (the module of
+//!    the instrumented function) the record's target;
+//! 3. the SDK's logger stamps the record with the trace id and span id of the
+//!    current context, which is the failing operation's span.
+//!
+//! Any other subscriber sees the same event (`tracing_subscriber::fmt` prints
+//! it); without a subscriber it costs a check and goes nowhere. The crate
+//! re-exports [`tracing`] so that an application can install a
+//! subscriber without naming the dependency itself. Exception events come
+//! only from call sites that found a tracer or meter provider at their first
+//! call: a call site that found neither records nothing (see
+//! [`CallSite`](crate::__private::CallSite)).
+//!
+//! # The record
+//!
+//! * Event name `<span name>.exception`, as the conventions recommend.
+//! * `exception.type`: the same value as the span's and the metric point's
+//!   `error.type` (after the [`ERROR_TYPE_LIMIT`](crate::ERROR_TYPE_LIMIT)),
+//!   `"panic"` for a panic.
+//! * `exception.message`: the error's `Display`, or the panic's message, at
+//!   most [`MESSAGE_LIMIT`] bytes. Absent with `description = false` (the
+//!   message may be sensitive), for an error type without `Display`, and for
+//!   a panic whose payload is not a string.
+//! * `exception.stacktrace`, when there is one. Rust errors carry no stack
+//!   trace; what tells their cause is the `source()` chain, so for an error
+//!   that implements `std::error::Error` it is that chain, one line per level
+//!   (`caused by (0): <Display of source()>`, `caused by (1): …`), at most
+//!   [`SOURCE_DEPTH_LIMIT`] levels and [`STACKTRACE_LIMIT`] bytes; absent
+//!   when the error has no source. For a panic it is the
+//!   [`std::backtrace::Backtrace`] captured when the panic unwinds out of the
+//!   instrumented function, only when backtraces are enabled
+//!   (`RUST_LIB_BACKTRACE` / `RUST_BACKTRACE`): it shows the instrumented
+//!   function and its callers (for an `async fn`, the poll that panicked), not
+//!   the frames between the panic site and the function, which only the panic
+//!   hook sees.
+//!
+//! # Severity
+//!
+//! * `WARN` for an `Err` returned by an `internal`, `client` or `producer`
+//!   operation: the caller is expected to handle it;
+//! * `ERROR` for an `Err` returned by a `server` or `consumer` operation;
+//! * `log_level = trace | debug | info | warn | error` overrides these two;
+//! * `ERROR` for a panic, whatever `log_level` says: a panic is unhandled;
+//! * `log = false`: no record at all for this operation (its span and metric
+//!   still record the failure).
+//!
+//! # What is an exception
+//!
+//! An `Err` that `ok_if` does not accept, and a panic. Not an exception: an
+//! `Ok` value, including one that `error_if` rejects (the span and the metric
+//! record that failure, but nothing was raised, so nothing is logged), and an
+//! `Err` that `ok_if` accepts (handled: not even a failure).
+//!
 //! # The rule for "once"
 //!
-//! An error is logged by the innermost instrumented frame it escapes from.
+//! An exception is logged by the innermost instrumented frame it escapes from.
 //! Every frame remembers whether the *last* instrumented call made directly
-//! inside it (on the same thread while its body, or one poll of its future,
-//! runs) ended in a failure that is already recorded. When the frame itself
-//! then fails, it does not log again: the error came up from below, whether it
-//! was returned unchanged (`?`) or converted (`map_err`, `From` via `?`) — a
+//! inside it that finished (on the same thread while its body, or one poll of
+//! its future, runs; the memory travels with the future between polls and
+//! threads) ended in an exception that is already recorded. When the frame
+//! itself then returns an `Err`, it does not log again: the error came up
+//! from below, whether it was returned unchanged (`?`) or converted
+//! (`map_err`, `From` via `?`, or a caught panic turned into an `Err`) — a
 //! conversion names the same failure in the caller's terms, so it counts as
 //! the same exception. The frame's span still gets status `Error` and
 //! `error.type`, and its metric point carries `error.type`.
 //!
-//! A child that succeeded, or whose error was handled (`ok_if`), resets the
-//! memory, so a frame that fails after such calls logs its own error.
-//! Limits: a frame that handles a child's error by hand and then fails with a
-//! new error before calling any other instrumented function does not log the
-//! new error; a child run on another thread or task (`spawn`,
-//! `spawn_blocking`) is not seen, so an error it returns is logged again by
-//! the frame that returns it.
+//! A panic is logged by the innermost instrumented frame it unwinds out of,
+//! and not again by the frames it then unwinds through. A panic raised on an
+//! error that a frame below already logged (`.unwrap()`, `.expect(..)`) is a
+//! new exception: the error was expected to be handled and was not, so it is
+//! logged (at `ERROR`, with the panic's message and backtrace).
 //!
-//! The memory is one `bool` per thread plus one per frame: nothing is
-//! allocated and nothing outlives the frame, so it cannot leak.
+//! A child that succeeded, whose error was handled (`ok_if`), or that
+//! returned an `Ok` value `error_if` rejects resets the memory, so a frame
+//! that fails after such a call logs its own error. A child with
+//! `log = false` recorded nothing, so the frame that returns its error logs
+//! it, tied to that frame's span.
+//!
+//! Limits, all of them cases where the runtime cannot see what the code did
+//! with an error:
+//! * a frame that handles a child's error by hand and then fails with a new
+//!   `Err` before any other instrumented call finishes does not log the new
+//!   error;
+//! * with several children in flight at once (`join!`), "last" is the one
+//!   that finished last: if it succeeded and the frame returns the error of
+//!   another child, that error is logged twice;
+//! * a child run on another task or thread (`spawn`, `spawn_blocking`) is not
+//!   seen, so an error it returns is logged again by the frame that returns
+//!   it. A cancelled child (dropped before it finished) changes nothing.
+//!
+//! The memory is one small value per thread plus one `bool` per frame:
+//! nothing is allocated and nothing outlives the frame, so it cannot leak.
+//!
+//! # `OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN`
+//!
+//! With `logs/dup` in this variable (read once per process, at the first
+//! call of any instrumented function), the frame that emits the log record
+//! also adds the deprecated span event `exception` to its span, with
+//! `exception.type`, `exception.message` and `exception.stacktrace` as in the
+//! record: the event duplicates the record, under the same rule and switches
+//! (`log = false` turns both off). Unset, or `logs`: log records only.
 
 use std::cell::Cell;
 use std::error::Error;
@@ -48,31 +140,75 @@ pub struct ExceptionRecord<'a> {
     pub stacktrace: Option<&'a str>,
 }
 
+/// What the last instrumented call that finished on a thread left behind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Below {
+    /// It succeeded, or its failure is not a recorded exception.
+    Nothing,
+    /// It returned an error that is recorded.
+    Error,
+    /// A recorded panic is unwinding out of it.
+    Panic,
+}
+
 thread_local! {
-    /// Whether the last instrumented call that finished on this thread failed
-    /// with an exception that is already recorded.
-    static RECORDED: Cell<bool> = const { Cell::new(false) };
+    /// What the last instrumented call that finished on this thread left.
+    static RECORDED: Cell<Below> = const { Cell::new(Below::Nothing) };
 }
 
 /// Sets the thread's memory for a frame's body (or poll) and returns the
-/// value to put back afterwards.
+/// value to put back afterwards. A panic never spans two polls, so a frame's
+/// memory is only "an exception is recorded below" or not.
 #[inline]
 pub(crate) fn enter(recorded_below: bool) -> bool {
+    let below = if recorded_below {
+        Below::Error
+    } else {
+        Below::Nothing
+    };
     RECORDED
-        .try_with(|c| c.replace(recorded_below))
+        .try_with(|c| c.replace(below) != Below::Nothing)
         .unwrap_or(false)
 }
 
-/// What the last instrumented call on this thread left.
+/// Whether the last instrumented call on this thread left a recorded
+/// exception (an error or a panic).
 #[inline]
 pub(crate) fn current() -> bool {
-    RECORDED.try_with(Cell::get).unwrap_or(false)
+    RECORDED
+        .try_with(|c| c.get() != Below::Nothing)
+        .unwrap_or(false)
 }
 
-/// Leaves `recorded` for the enclosing frame.
+/// Whether the panic unwinding now came out of an instrumented call that
+/// recorded it.
+#[inline]
+pub(crate) fn panic_recorded() -> bool {
+    RECORDED
+        .try_with(|c| c.get() == Below::Panic)
+        .unwrap_or(false)
+}
+
+/// Leaves `recorded` for the enclosing frame, after an error (or success).
 #[inline]
 pub(crate) fn leave(recorded: bool) {
-    let _ = RECORDED.try_with(|c| c.set(recorded));
+    let below = if recorded {
+        Below::Error
+    } else {
+        Below::Nothing
+    };
+    let _ = RECORDED.try_with(|c| c.set(below));
+}
+
+/// Leaves `recorded` for the enclosing frame, with a panic unwinding.
+#[inline]
+pub(crate) fn leave_panic(recorded: bool) {
+    let below = if recorded {
+        Below::Panic
+    } else {
+        Below::Nothing
+    };
+    let _ = RECORDED.try_with(|c| c.set(below));
 }
 
 /// A `fmt::Write` that keeps at most `limit` bytes and then refuses more.
@@ -284,7 +420,16 @@ mod tests {
     fn thread_memory() {
         let saved = enter(true);
         assert!(current());
+        assert!(!panic_recorded());
         leave(false);
+        assert!(!current());
+        leave_panic(true);
+        assert!(current());
+        assert!(panic_recorded());
+        // a panic never outlives a poll: entering forgets it
+        assert!(enter(false));
+        assert!(!panic_recorded());
+        leave_panic(false);
         assert!(!current());
         leave(saved);
     }

@@ -19,7 +19,7 @@ pub const PANIC: &str = "panic";
 /// One running call of an instrumented function.
 ///
 /// Made by [`CallSite::start`]; consumed by [`Frame::run`] for synchronous
-/// bodies or [`Frame::instrument`] for futures. A frame dropped before its
+/// bodies or [`CallSite::instrument`] for futures. A frame dropped before its
 /// outcome was recorded (a cancelled future) ends its span with status Unset
 /// and records no duration: the operation never finished.
 #[derive(Debug)]
@@ -183,7 +183,11 @@ impl Frame {
                 outcome.unwrap_or(false)
             }
         };
-        exception::leave(recorded);
+        if panicked {
+            exception::leave_panic(recorded);
+        } else {
+            exception::leave(recorded);
+        }
     }
 
     fn record_failure(
@@ -200,9 +204,17 @@ impl Frame {
         let recording = span.as_ref().is_some_and(|s| s.is_recording());
         // The exception is recorded here unless none was raised (`error_if`),
         // the frame has `log = false`, or a frame below already recorded it.
+        let below = match raised {
+            Raised::Nothing => false,
+            Raised::Error => self.recorded_below,
+            // Read before anything else runs on this thread: what the call
+            // that the panic came out of left (a new panic is logged even
+            // after a recorded error below, e.g. `.unwrap()` on it).
+            Raised::Panic => exception::panic_recorded(),
+        };
         let sink = info
             .exception
-            .filter(|_| raised != Raised::Nothing && !self.recorded_below);
+            .filter(|_| raised != Raised::Nothing && !below);
         let message = match failure.message {
             Some(m) if info.description && (recording || sink.is_some()) => {
                 Some(exception::bounded_display(m, MESSAGE_LIMIT))
@@ -249,7 +261,7 @@ impl Frame {
             // An `Ok` value ends the chain: an error that a frame returns
             // after it is a new exception.
             Raised::Nothing => false,
-            Raised::Error | Raised::Panic => sink.is_some() || self.recorded_below,
+            Raised::Error | Raised::Panic => sink.is_some() || below,
         }
     }
 

@@ -63,16 +63,43 @@
 //!
 //! # Exceptions as log records
 //!
-//! A failure that escapes is recorded once as a `tracing` event named
-//! `<span name>.exception` with the fields `exception.type`,
-//! `exception.message` and `exception.stacktrace`, emitted while the span is
-//! the current OpenTelemetry context, so that `opentelemetry-appender-tracing`
-//! turns it into a log record tied to the span. Severity: `WARN` for errors
-//! returned from internal, client and producer spans, `ERROR` for server and
-//! consumer spans and for panics; `log_level = ...` overrides it and
-//! `log = false` turns it off. See [`exception`](crate::exception) for how
-//! "once" is decided. With `OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN=logs/dup`
-//! the deprecated `exception` span event is added as well.
+//! A failure that raised an exception (an `Err` not accepted by `ok_if`, or a
+//! panic) is recorded **once**, by the innermost instrumented function it
+//! escapes from, as a [`tracing`] event named
+//! `<span name>.exception` with the fields `exception.type` (= `error.type`),
+//! `exception.message` (absent with `description = false`) and, when there
+//! is one, `exception.stacktrace` (an error's `source()` chain, or a panic's
+//! backtrace when backtraces are enabled). The event is emitted while the
+//! operation's span is the current OpenTelemetry context, so an application
+//! that routes `tracing` events to OpenTelemetry with
+//! `opentelemetry-appender-tracing` gets a log record with that event name,
+//! those attributes, and the span's trace id and span id:
+//!
+//! ```ignore
+//! use opentelemetry_appender_tracing::layer::OpenTelemetryTracingBridge;
+//! use tracing_subscriber::layer::SubscriberExt as _;
+//!
+//! let logger_provider = opentelemetry_sdk::logs::SdkLoggerProvider::builder()
+//!     .with_simple_exporter(opentelemetry_stdout::LogExporter::default())
+//!     .build();
+//! let subscriber = tracing_subscriber::registry()
+//!     .with(OpenTelemetryTracingBridge::new(&logger_provider));
+//! instrument_errors::tracing::subscriber::set_global_default(subscriber)?;
+//! ```
+//!
+//! Severity: `WARN` for errors returned from internal, client and producer
+//! operations (the caller is expected to handle them), `ERROR` for server
+//! and consumer operations and for panics; `log_level = ...` overrides the
+//! level of errors and `log = false` turns the record off. An `Ok` value that
+//! `error_if` rejects is a failure but not an exception: it is not logged.
+//! An error returned unchanged (`?`) or converted (`map_err`, `From` via `?`)
+//! by the frames above is the same exception and is not logged again; their
+//! spans and metric points still carry `error.type`. A panic raised on a
+//! logged error (`.unwrap()`) is a new exception. With
+//! `OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN=logs/dup` the record is duplicated
+//! as the deprecated `exception` span event. See
+//! [`exception`] for the details, the rule for "once" and
+//! its limits.
 //!
 //! # Providers
 //!
@@ -95,6 +122,14 @@ mod value;
 pub use cardinality::{ERROR_TYPE_LIMIT, ERROR_TYPE_MAX_LEN, OTHER};
 pub use frame::PANIC;
 pub use site::{CODE_FUNCTION_NAME, DEFAULT_METRIC, DURATION_BOUNDARIES, ERROR_TYPE};
+
+/// The `tracing` crate the exception events are emitted with, so that an
+/// application can install a subscriber (for instance
+/// `opentelemetry-appender-tracing`'s bridge) without depending on `tracing`
+/// itself; `tracing_subscriber`'s `init()` works as well. See
+/// [Exceptions as log records](crate#exceptions-as-log-records).
+#[doc(no_inline)]
+pub use tracing;
 
 /// Instruments a function: a span, a duration histogram, and errors recorded
 /// per the OpenTelemetry semantic conventions.

@@ -645,6 +645,45 @@ fn a_panic_through_two_frames_is_logged_once() {
     assert!(t.logs_named("logs.panic2.outer.exception").is_empty());
 }
 
+#[instrument_errors(name = "logs.unwrap.child")]
+fn unwrapped_child() -> Result<(), DbError> {
+    Err(DbError::Reset)
+}
+
+/// Turns its child's error into a panic: a new, unhandled exception.
+#[instrument_errors(name = "logs.unwrap.parent")]
+fn unwraps() -> u8 {
+    unwrapped_child().expect("the child cannot fail here");
+    1
+}
+
+#[instrument_errors(name = "logs.unwrap.top")]
+fn above_unwraps() -> Result<u8, DbError> {
+    Ok(unwraps())
+}
+
+#[test]
+fn a_panic_raised_on_a_logged_error_is_a_new_exception() {
+    let t = telemetry();
+    assert!(catch_unwind(above_unwraps).is_err());
+    let child = t.logs_named("logs.unwrap.child.exception");
+    assert_eq!(child.len(), 1, "{child:?}");
+    assert_eq!(child[0].severity, Some(Severity::Warn));
+    assert_tied(&child[0], &t.span("logs.unwrap.child"));
+    let parent = t.logs_named("logs.unwrap.parent.exception");
+    assert_eq!(parent.len(), 1, "{parent:?}");
+    assert_eq!(parent[0].severity, Some(Severity::Error));
+    assert_eq!(parent[0].get("exception.type"), Some("panic"));
+    assert_eq!(
+        parent[0].get("exception.message"),
+        Some("the child cannot fail here: Reset")
+    );
+    assert_tied(&parent[0], &t.span("logs.unwrap.parent"));
+    // the panic then propagates through `logs.unwrap.top`: logged once
+    assert_eq!(span_error_type(&t.span("logs.unwrap.top")), "panic");
+    assert!(t.logs_named("logs.unwrap.top.exception").is_empty());
+}
+
 #[instrument_errors(name = "logs.after_panic.inner")]
 fn panic_inner_caught() {
     panic!("caught below")
