@@ -7,8 +7,8 @@ use tracing_subscriber::filter::filter_fn;
 use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::Layer as _;
 
-/// Builds a logger provider that prints every log record to stdout (simple
-/// processor: each record is exported when it is emitted) and installs a
+/// Builds a logger provider that prints log records to stdout (batched: they
+/// appear when the provider is flushed or shut down) and installs a
 /// global `tracing` subscriber that bridges `tracing` events into it, so that
 /// the exception events of `#[instrument_errors]` functions become log
 /// records stamped with their span's trace id and span id.
@@ -25,7 +25,7 @@ use tracing_subscriber::Layer as _;
 /// When a global `tracing` subscriber is already installed.
 pub fn install_logs() -> SdkLoggerProvider {
     let provider = SdkLoggerProvider::builder()
-        .with_simple_exporter(opentelemetry_stdout::LogExporter::default())
+        .with_batch_exporter(opentelemetry_stdout::LogExporter::default())
         .build();
     let bridge = OpenTelemetryTracingBridge::new(&provider).with_filter(filter_fn(|meta| {
         !meta.target().starts_with("opentelemetry")

@@ -1,9 +1,12 @@
 //! A small resource store annotated with `#[instrument_errors]`. It installs
 //! the OpenTelemetry SDK with stdout exporters, runs a few operations (a
 //! success, a handled error, a propagated error, an `Ok` value that is a
-//! failure), and prints the spans and metric points they produced.
+//! failure), and prints the spans, metric points and exception log records
+//! they produced.
 //!
 //! Run it with `cargo run -p instrument-errors-examples`.
+
+mod logs;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -99,12 +102,15 @@ impl Store {
 }
 
 fn main() {
+    let logger_provider = logs::install_logs();
     let tracer_provider = SdkTracerProvider::builder()
         .with_batch_exporter(opentelemetry_stdout::SpanExporter::default())
         .build();
     global::set_tracer_provider(tracer_provider.clone());
     let meter_provider = SdkMeterProvider::builder()
-        .with_reader(PeriodicReader::builder(opentelemetry_stdout::MetricExporter::default()).build())
+        .with_reader(
+            PeriodicReader::builder(opentelemetry_stdout::MetricExporter::default()).build(),
+        )
         .build();
     global::set_meter_provider(meter_provider.clone());
 
@@ -112,11 +118,17 @@ fn main() {
         items: Mutex::new(HashMap::new()),
     };
     println!("create r-1: {:?}", store.create("r-1", "first"));
-    println!("create r-1 again (handled): {:?}", store.create("r-1", "again"));
+    println!(
+        "create r-1 again (handled): {:?}",
+        store.create("r-1", "again")
+    );
     println!("GET r-1: {:?}", store.handle_get("r-1"));
     println!("GET r-2 (propagated error): {:?}", store.handle_get("r-2"));
     println!("health 200: {:?}", store.health(200).map(|h| h.status));
-    println!("health 503 (error_if): {:?}", store.health(503).map(|h| h.status));
+    println!(
+        "health 503 (error_if): {:?}",
+        store.health(503).map(|h| h.status)
+    );
     println!("health timeout: {:?}", store.health(0).map(|h| h.status));
 
     println!("\n===== telemetry =====");
@@ -125,5 +137,8 @@ fn main() {
     }
     if let Err(e) = meter_provider.shutdown() {
         eprintln!("meter shutdown: {e}");
+    }
+    if let Err(e) = logger_provider.shutdown() {
+        eprintln!("logger shutdown: {e}");
     }
 }
