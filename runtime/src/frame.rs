@@ -72,13 +72,19 @@ impl CallSite {
         Context::map_current(|parent| {
             let builder = SpanBuilder::from_name(self.info.name).with_kind(self.info.kind.into());
             let mut span = tracer.build_with_context(builder, parent);
-            if opentelemetry::trace::Span::is_recording(&span) {
-                opentelemetry::trace::Span::set_attribute(
-                    &mut span,
-                    KeyValue::new(CODE_FUNCTION_NAME, self.info.function),
-                );
-                opentelemetry::trace::Span::set_attributes(&mut span, attributes());
+            if !opentelemetry::trace::Span::is_recording(&span) {
+                // Sampled out: only its span context matters (children and
+                // propagators read the trace id and the not-sampled flag), so
+                // the context carries just that. The SDK's span is dropped
+                // now; it records nothing and exports nothing either way.
+                let span_context = opentelemetry::trace::Span::span_context(&span).clone();
+                return parent.with_remote_span_context(span_context);
             }
+            opentelemetry::trace::Span::set_attribute(
+                &mut span,
+                KeyValue::new(CODE_FUNCTION_NAME, self.info.function),
+            );
+            opentelemetry::trace::Span::set_attributes(&mut span, attributes());
             parent.with_span(span)
         })
     }
@@ -110,6 +116,8 @@ impl Frame {
         C: for<'a> FnOnce(&'a R) -> Verdict<'a>,
     {
         if self.is_inert() {
+            // An inert frame owns nothing: skip its destructor.
+            std::mem::forget(self);
             return body();
         }
         let guard = self.cx.clone().map(Context::attach);
@@ -131,6 +139,7 @@ impl Frame {
     }
 
     /// Records a panic that is unwinding out of this call.
+    #[cold]
     pub(crate) fn finish_panic(&mut self, payload: &(dyn Any + Send)) {
         let message = exception::panic_message(payload);
         let message: Option<&dyn std::fmt::Display> = message.as_ref().map(|m| m as _);

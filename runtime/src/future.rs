@@ -73,6 +73,10 @@ where
         // its own. The other fields are not pinned and may be moved freely.
         let this = unsafe { self.get_unchecked_mut() };
         let fut = unsafe { Pin::new_unchecked(&mut this.fut) };
+        if this.frame.is_none() && this.site.state().is_inert() {
+            // Nothing listens: no frame at all, just the inner future.
+            return fut.poll(task);
+        }
         if let Some(attributes) = this.attributes.take() {
             this.frame = Some(this.site.start(|| attributes));
         }
