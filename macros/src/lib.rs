@@ -4,6 +4,8 @@
 mod args;
 mod derive;
 mod expand;
+#[cfg(test)]
+mod fuzz_tests;
 
 use proc_macro::TokenStream;
 use quote::ToTokens as _;
