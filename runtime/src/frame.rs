@@ -237,7 +237,6 @@ impl Frame {
         };
         if let Some(span) = span.as_ref().filter(|_| recording) {
             span.set_attribute(KeyValue::new(ERROR_TYPE, error_type.clone()));
-            span.set_status(Status::error(message.clone().unwrap_or_default()));
             // `logs/dup`: the deprecated span event duplicates the log record,
             // on the same span and under the same rule.
             if state.span_event && sink.is_some() {
@@ -263,6 +262,10 @@ impl Frame {
             );
         }
         if let Some(span) = &span {
+            if recording {
+                // Last use of the message: it moves into the status.
+                span.set_status(Status::error(message.unwrap_or_default()));
+            }
             span.end();
         }
         self.record_duration(state, elapsed, Some(error_type));
@@ -303,6 +306,7 @@ enum Raised {
 impl Drop for Frame {
     /// A frame dropped with its outcome unrecorded was cancelled: end the span
     /// (status Unset, no `error.type`) and record no duration.
+    #[inline]
     fn drop(&mut self) {
         if let Some(cx) = self.cx.take() {
             cx.span().end();

@@ -7,7 +7,7 @@ use common::{ops, Mode};
 use opentelemetry_sdk::trace::Sampler;
 
 fn main() {
-    let _providers = ops::install_sdk(Sampler::AlwaysOff);
+    let _providers = ops::install_sdk(Sampler::AlwaysOff, ops::Spans::Batch);
     if common::side_modes("always_off") {
         return;
     }

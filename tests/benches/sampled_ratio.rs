@@ -9,9 +9,10 @@ use common::{ops, Mode};
 use opentelemetry_sdk::trace::Sampler;
 
 fn main() {
-    let _providers = ops::install_sdk(Sampler::ParentBased(Box::new(Sampler::TraceIdRatioBased(
-        0.0,
-    ))));
+    let _providers = ops::install_sdk(
+        Sampler::ParentBased(Box::new(Sampler::TraceIdRatioBased(0.0))),
+        ops::Spans::Batch,
+    );
     if common::side_modes("parent_ratio") {
         return;
     }

@@ -8,7 +8,7 @@ use common::{ops, Mode};
 use opentelemetry_sdk::trace::Sampler;
 
 fn main() {
-    let _providers = ops::install_sdk(Sampler::AlwaysOn);
+    let _providers = ops::install_sdk(Sampler::AlwaysOn, ops::Spans::Batch);
     if common::side_modes("sdk") {
         return;
     }

@@ -359,16 +359,27 @@ impl PushMetricExporter for DiscardMetrics {
     }
 }
 
-/// Installs the SDK as the global providers (batch span processor and
-/// periodic reader, both exporting nowhere) with `sampler`, and a global
+/// Where finished spans go.
+#[derive(Debug, Clone, Copy)]
+pub enum Spans {
+    /// The SDK's `BatchSpanProcessor` with [`DiscardSpans`]: what an
+    /// application runs. Its worker thread competes for the CPU and drops
+    /// spans when its queue is full, which makes the figures noisier.
+    Batch,
+    /// [`DiscardProcessor`]: each finished span is dropped on the caller's
+    /// thread. Deterministic: the cost of making and ending spans, nothing else.
+    DropAtEnd,
+}
+
+/// Installs the SDK as the global providers (`spans`, and a periodic reader
+/// exporting nowhere) with `sampler`, and a global
 /// `tracing` subscriber with the `tracing-opentelemetry` layer on the same
 /// tracer provider. Call before the first call of any variant.
-pub fn install_sdk(sampler: Sampler) -> (SdkTracerProvider, SdkMeterProvider) {
+pub fn install_sdk(sampler: Sampler, spans: Spans) -> (SdkTracerProvider, SdkMeterProvider) {
     let tracer_provider = SdkTracerProvider::builder().with_sampler(sampler);
-    let tracer_provider = if std::env::var_os("IE_BENCH_SYNC_DISCARD").is_some() {
-        tracer_provider.with_span_processor(DiscardProcessor)
-    } else {
-        tracer_provider.with_batch_exporter(DiscardSpans)
+    let tracer_provider = match spans {
+        Spans::Batch => tracer_provider.with_batch_exporter(DiscardSpans),
+        Spans::DropAtEnd => tracer_provider.with_span_processor(DiscardProcessor),
     }
     .build();
     global::set_tracer_provider(tracer_provider.clone());
