@@ -270,11 +270,28 @@ pub(crate) fn source_chain(error: &dyn Error) -> Option<String> {
         let _ = writeln!(out, "caused by ({depth}): {line}");
         match source.source() {
             Some(next) => source = next,
-            None => return Some(out),
+            None => return Some(within_limit(out, "")),
         }
     }
-    out.push_str("… (source chain cut)\n");
-    Some(out)
+    Some(within_limit(out, CHAIN_CUT))
+}
+
+const CHAIN_CUT: &str = "… (source chain cut)\n";
+
+/// `out` and `tail` in at most [`STACKTRACE_LIMIT`] bytes: cut at a character
+/// boundary and marked with [`CHAIN_CUT`] when they do not fit.
+fn within_limit(mut out: String, tail: &str) -> String {
+    if out.len() + tail.len() > STACKTRACE_LIMIT {
+        let mut cut = STACKTRACE_LIMIT - CHAIN_CUT.len();
+        while !out.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        out.truncate(cut);
+        out.push_str(CHAIN_CUT);
+    } else {
+        out.push_str(tail);
+    }
+    out
 }
 
 /// The message of a panic payload, when it is a string.
@@ -403,7 +420,7 @@ mod tests {
         let chain = source_chain(&Chain(0)).unwrap();
         assert_eq!(chain.lines().count(), SOURCE_DEPTH_LIMIT + 1);
         assert!(chain.starts_with("caused by (0): level 1\n"));
-        assert!(chain.len() <= STACKTRACE_LIMIT + 100);
+        assert!(chain.len() <= STACKTRACE_LIMIT);
     }
 
     #[test]

@@ -108,6 +108,33 @@
 //! `CARGO_PKG_VERSION`). They are resolved at the first call of each
 //! instrumented function and kept: **install the providers before the first
 //! call**. See [`CallSite`](crate::__private::CallSite).
+//!
+//! # Limits
+//!
+//! The attribute never changes what the function does: it returns the same
+//! value (or continues the same panic), whatever the error's `Display` and
+//! `source()` do (panic, write megabytes, loop) and whatever the exporters
+//! do (return errors, block) or the providers are (shut down, swapped).
+//! What it records is bounded:
+//!
+//! * `error.type`: at most [`ERROR_TYPE_LIMIT`] distinct computed values per
+//!   function, each at most [`ERROR_TYPE_MAX_LEN`] bytes; others are [`OTHER`].
+//! * Status description and `exception.message`: at most
+//!   [`exception::MESSAGE_LIMIT`] bytes plus `…`; control characters are kept
+//!   as written.
+//! * `exception.stacktrace`: at most [`exception::STACKTRACE_LIMIT`] bytes and
+//!   [`exception::SOURCE_DEPTH_LIMIT`] `source()` levels (cyclic chains stop).
+//! * Memory: nothing is kept per call; per function, the resolved instruments
+//!   and the admitted `error.type` values.
+//! * **Stack**: an instrumented call adds a fixed amount of stack to each
+//!   level of a recursion, the span, clock and recording state, never the
+//!   error's message. Measured on x86-64 (Rust 1.95), over a plain recursive
+//!   function of the same shape: about 650 bytes per level in debug builds,
+//!   about 150 in release builds. The tests hold it to at most
+//!   **2 KiB per level in debug builds and 512 bytes in release builds**.
+//!   The recording of a failure (the SDK, the `tracing` subscriber and the
+//!   exporters) runs after the body returns, so its stack is not multiplied
+//!   by the depth.
 
 #![warn(missing_docs)]
 
