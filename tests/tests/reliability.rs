@@ -238,6 +238,25 @@ fn control_characters_and_empty_messages_are_recorded_verbatim() {
     assert_eq!(log.get("exception.type"), Some("reliability::Text"));
 }
 
+#[instrument_errors(name = "rel.odd.panic_message")]
+fn long_panic() -> Result<(), Text> {
+    panic!("{}", "p".repeat(64 << 10))
+}
+
+#[test]
+fn a_long_panic_message_is_cut_and_the_panic_continues() {
+    telemetry();
+    let payload = std::panic::catch_unwind(long_panic).expect_err("panics");
+    // the same payload continues
+    assert_eq!(
+        payload.downcast_ref::<String>().map(String::len),
+        Some(64 << 10)
+    );
+    let (description, log) = bounded_record("rel.odd.panic_message");
+    assert!(description.ends_with('…'));
+    assert_eq!(log.get("exception.type"), Some("panic"));
+}
+
 /// A `source()` chain 100 000 levels long, each level with a 5 000-byte
 /// message; the levels live in one leaked vector, so dropping is not deep.
 #[derive(Debug, PartialEq)]
