@@ -122,7 +122,7 @@ fn call_site(args: &Args, item: &ItemFn, site: &syn::Ident) -> TokenStream {
         let level = format_ident!("{level}");
         let event = format!("{name}.exception");
         quote!(::core::option::Option::Some(
-            ::instrument_errors::__exception_event!(#event, #level)
+            ::instrument_errors::__exception_sink!(#event, #level)
         ))
     };
     quote! {

@@ -140,6 +140,7 @@
 
 mod cardinality;
 mod classify;
+mod event;
 pub mod exception;
 mod frame;
 mod future;
@@ -221,6 +222,7 @@ pub mod __private {
         error_if, error_type, ok_if, Failure, NotAResult, Outcome, Probe, ReturnTypeIsNotAResult,
         Split, Verdict, ViaDisplay, ViaError, ViaErrorType, ViaNoDisplay, ViaNoError, ViaTypeName,
     };
+    pub use crate::event::{emit_exception, EXCEPTION_FIELDS};
     pub use crate::exception::ExceptionRecord;
     pub use crate::frame::Frame;
     pub use crate::future::Instrumented;

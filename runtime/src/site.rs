@@ -54,7 +54,7 @@ impl From<Kind> for SpanKind {
 
 /// Emits one exception log record; the `bool` is `true` for a panic.
 ///
-/// The expansion builds it with [`crate::__exception_event!`] so that the
+/// The expansion builds it with [`crate::__exception_sink!`] so that the
 /// `tracing` callsite, and with it the event name, belongs to the operation.
 pub type ExceptionSink = fn(&ExceptionRecord<'_>, bool);
 
