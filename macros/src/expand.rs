@@ -39,6 +39,8 @@ pub fn expand(args: &Args, item: &ItemFn) -> syn::Result<TokenStream> {
         Form::AsyncFn
     } else if let Some(block) = tail_async_block(&item.block) {
         Form::ReturnsAsyncBlock(block)
+    } else if returns_future(&sig.output) {
+        return Err(no_async_tail(item));
     } else {
         Form::Sync
     };
@@ -239,6 +241,55 @@ fn tail_async_block(block: &Block) -> Option<&ExprAsync> {
             }
         }
         _ => None,
+    }
+}
+
+/// Whether the return type is visibly a future: `impl Future<..>`,
+/// `Pin<Box<dyn Future<..>>>`, `impl IntoFuture`. A future behind a named
+/// type (`JoinHandle<T>`, a `BoxFuture` alias) cannot be seen here.
+fn returns_future(output: &ReturnType) -> bool {
+    fn walk(tokens: TokenStream, in_bound: bool) -> bool {
+        let mut in_bound = in_bound;
+        tokens.into_iter().any(|tt| match tt {
+            TokenTree::Ident(i) if i == "impl" || i == "dyn" => {
+                in_bound = true;
+                false
+            }
+            TokenTree::Ident(i) => in_bound && (i == "Future" || i == "IntoFuture"),
+            TokenTree::Group(g) => walk(g.stream(), in_bound),
+            _ => false,
+        })
+    }
+    match output {
+        ReturnType::Type(_, ty) => walk(quote!(#ty), false),
+        ReturnType::Default => false,
+    }
+}
+
+/// The error for a function that returns a future built some other way than
+/// by a tail `async` block: instrumenting it would time the construction of
+/// the future, not the operation.
+fn no_async_tail(item: &ItemFn) -> syn::Error {
+    let has_async_block = item.block.stmts.iter().any(|stmt| {
+        quote!(#stmt)
+            .into_iter()
+            .any(|tt| matches!(tt, TokenTree::Ident(i) if i == "async"))
+    });
+    let message = if has_async_block {
+        "`#[instrument_errors]` on a function that returns a future needs the `async` block to \
+         be the function's last expression, written in place (`async move { .. }` or \
+         `Box::pin(async move { .. })`), so that it can instrument the future and not its \
+         construction; return the `async` block itself, not a variable or a call that holds it, \
+         or make the function an `async fn`"
+    } else {
+        "`#[instrument_errors]` on a function that returns a future needs an `async` block as \
+         the function's last expression (`async move { .. }` or `Box::pin(async move { .. })`), \
+         so that it can instrument the future and not its construction; end the body with \
+         `async move { <the future>.await }`, or make the function an `async fn`"
+    };
+    match item.block.stmts.last() {
+        Some(last) => syn::Error::new_spanned(last, message),
+        None => syn::Error::new_spanned(&item.sig.output, message),
     }
 }
 
