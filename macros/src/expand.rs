@@ -3,7 +3,10 @@
 use proc_macro2::{Span, TokenStream, TokenTree};
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned as _;
-use syn::{Block, Expr, ExprAsync, ExprCall, ItemFn, ReturnType, Stmt};
+use syn::{
+    Block, Expr, ExprAsync, ExprCall, GenericArgument, ItemFn, PathArguments, ReturnType, Stmt,
+    Type, TypeParamBound,
+};
 
 use crate::args::Args;
 
@@ -76,10 +79,24 @@ pub fn expand(args: &Args, item: &ItemFn) -> syn::Result<TokenStream> {
             }
         }
         Form::ReturnsAsyncBlock(found) => {
+            // The block's output type, when the return type names it, is
+            // pinned as for `async fn`: the outcome is classified where the
+            // block is built, before inference would reach the return type.
+            let pin_output = future_output(&sig.output)
+                .filter(|ty| !contains_impl(&quote!(#ty)))
+                .map(|ty| fake_return(quote!(#ty)));
+            let fut = match pin_output {
+                Some(pin_output) => {
+                    let (attrs, capture, stmts) =
+                        (&found.attrs, &found.capture, &found.block.stmts);
+                    let async_token = &found.async_token;
+                    quote!(#(#attrs)* #async_token #capture { #pin_output #(#stmts)* })
+                }
+                None => quote!(#found),
+            };
             let replaced = replace_tail_async(
                 block,
-                found,
-                |fut| quote!(#site.instrument(#attributes, #fut, #classify)),
+                quote!(#site.instrument(#attributes, #fut, #classify)),
             );
             quote! {
                 #site_static
@@ -244,6 +261,50 @@ fn tail_async_block(block: &Block) -> Option<&ExprAsync> {
     }
 }
 
+/// `T` in a return type `impl Future<Output = T>`, `Pin<Box<dyn Future<Output
+/// = T> + Send>>` (also what `#[async_trait]` writes) or `impl IntoFuture<..>`.
+fn future_output(output: &ReturnType) -> Option<&Type> {
+    fn in_bounds<'a>(bounds: impl IntoIterator<Item = &'a TypeParamBound>) -> Option<&'a Type> {
+        bounds.into_iter().find_map(|bound| {
+            let TypeParamBound::Trait(bound) = bound else {
+                return None;
+            };
+            let last = bound.path.segments.last()?;
+            if last.ident != "Future" && last.ident != "IntoFuture" {
+                return None;
+            }
+            let PathArguments::AngleBracketed(args) = &last.arguments else {
+                return None;
+            };
+            args.args.iter().find_map(|arg| match arg {
+                GenericArgument::AssocType(assoc) if assoc.ident == "Output" => Some(&assoc.ty),
+                _ => None,
+            })
+        })
+    }
+    fn in_type(ty: &Type) -> Option<&Type> {
+        match ty {
+            Type::ImplTrait(t) => in_bounds(&t.bounds),
+            Type::TraitObject(t) => in_bounds(&t.bounds),
+            Type::Paren(t) => in_type(&t.elem),
+            Type::Group(t) => in_type(&t.elem),
+            // `Pin<Box<dyn Future<..>>>`
+            Type::Path(p) => p.path.segments.last().and_then(|s| match &s.arguments {
+                PathArguments::AngleBracketed(args) => args.args.iter().find_map(|a| match a {
+                    GenericArgument::Type(t) => in_type(t),
+                    _ => None,
+                }),
+                _ => None,
+            }),
+            _ => None,
+        }
+    }
+    match output {
+        ReturnType::Type(_, ty) => in_type(ty),
+        ReturnType::Default => None,
+    }
+}
+
 /// Whether the return type is visibly a future: `impl Future<..>`,
 /// `Pin<Box<dyn Future<..>>>`, `impl IntoFuture`. A future behind a named
 /// type (`JoinHandle<T>`, a `BoxFuture` alias) cannot be seen here.
@@ -304,17 +365,12 @@ fn is_box_pin(func: &Expr) -> bool {
     segments.ends_with(&["Box".to_owned(), "pin".to_owned()])
 }
 
-/// The block with its tail `async` block replaced by `wrap(async block)`.
-fn replace_tail_async(
-    block: &Block,
-    found: &ExprAsync,
-    wrap: impl FnOnce(TokenStream) -> TokenStream,
-) -> TokenStream {
+/// The block with its tail `async` block replaced by `wrapped`.
+fn replace_tail_async(block: &Block, wrapped: TokenStream) -> TokenStream {
     let (last, rest) = block
         .stmts
         .split_last()
         .expect("tail_async_block found a tail");
-    let wrapped = wrap(quote!(#found));
     let last = match last {
         Stmt::Expr(Expr::Call(call), None) => {
             let func = &call.func;

@@ -1,5 +1,50 @@
 //! Instrumenting futures: the span is the current context during every poll,
 //! the clock runs from the first poll to completion.
+//!
+//! # What the attribute instruments as a future
+//!
+//! * `async fn`: free functions, methods (`&self`, `&mut self`, `self`),
+//!   generic ones, `async fn` in traits (implementations and default methods).
+//! * A function whose **last expression is an `async` block**, bare or inside
+//!   `Box::pin(..)`: `fn f(..) -> impl Future<Output = T> { ..; async move { .. } }`
+//!   or `-> Pin<Box<dyn Future<Output = T> + Send>>`. The statements before the
+//!   block (and the `attributes(..)`) run when the future is built; the
+//!   operation is the block.
+//! * `#[async_trait]` methods: `#[async_trait]` on the trait or impl expands
+//!   first and leaves `Box::pin(async move { .. })`, the form above.
+//!
+//! A function that visibly returns a future (`impl Future`, `dyn Future`,
+//! `impl IntoFuture` in its return type) built any other way (a call, a
+//! variable, an `async` block that is not the last expression) is a compile
+//! error: timing and classifying its construction would report an operation
+//! that took no time and never failed. End its body with
+//! `async move { <the future>.await }` or make it an `async fn`. A future
+//! behind a named type (`JoinHandle<T>`, a `BoxFuture` alias) cannot be seen
+//! by the macro: such a function is instrumented as a synchronous one, around
+//! the construction. Attributes on `async` closures are not supported by the
+//! language on stable Rust; instrument a function they call.
+//!
+//! # When the span starts, and cancellation
+//!
+//! The span and the clock start at the **first poll**, not when the future is
+//! built: a future built and never polled records nothing, and the time a
+//! future waits before its first poll is not part of the operation. The span
+//! is a child of the context current at that first poll (the awaiting
+//! instrumented future's span, or what `FutureExt::with_context` attached);
+//! a task spawned without its parent's context (`tokio::spawn(f())`) is a
+//! root, not a child of the code that spawned it; pass
+//! `f().with_current_context()` to keep it in the trace.
+//!
+//! A future dropped before it completed was **cancelled** (a lost
+//! `tokio::select!` branch, an elapsed `tokio::time::timeout`, an aborted
+//! task): its span ends at the drop with status Unset and no `error.type`, no
+//! exception is logged, and **no duration is recorded**: the operation did not
+//! finish, and a timeout is the caller's failure, recorded where the caller
+//! turns it into an error.
+//!
+//! `Send`-ness is preserved: [`Instrumented`] is `Send` when the inner future
+//! is, and a `!Send` future (an `Rc` held across an `.await`) stays usable on
+//! a `LocalSet` or with `block_on`.
 
 use std::future::Future;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};

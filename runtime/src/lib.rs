@@ -180,6 +180,43 @@ pub use tracing;
 /// `S` is anything `Into<Cow<'static, str>>`. Functions are closures or paths.
 /// Works on free functions, methods, `async fn`, functions returning
 /// `impl Future` from an `async` block, and `#[async_trait]` methods.
+///
+/// # Async
+///
+/// Supported: `async fn` (free functions, methods, generic ones, native
+/// `async fn` in traits, implementations and default methods),
+/// `#[async_trait]` methods (implementations and default methods), and
+/// functions returning a future whose last expression is an `async` block,
+/// bare or in `Box::pin(..)`:
+///
+/// ```
+/// # use instrument_errors::instrument_errors;
+/// # use std::future::Future;
+/// #[instrument_errors]
+/// fn fetch(id: u32) -> impl Future<Output = Result<u32, std::io::Error>> {
+///     async move { Ok(id) } // the future is instrumented, not its construction
+/// }
+/// ```
+///
+/// A function whose return type is visibly a future (`impl Future`,
+/// `dyn Future`) but whose body does not end in an `async` block is a compile
+/// error that says how to write it.
+///
+/// * **The span and the clock start at the first poll**, not when the future
+///   is built; a future never polled records nothing. The span is a child of
+///   the context current at the first poll, and is the current context during
+///   every poll, whichever thread polls it: instrumented calls awaited inside
+///   nest under it. A task spawned without the context (`tokio::spawn(f())`)
+///   is not a child; `f().with_current_context()` makes it one.
+/// * The duration covers the whole future, first poll to completion, awaits
+///   included. Results, `ok_if`, `error_if`, `error_type` and panics (caught
+///   around each poll, recorded once, then resumed with the same payload) are
+///   recorded as for synchronous functions.
+/// * **Cancellation**: a future dropped before completion (a lost
+///   `tokio::select!` branch, an elapsed `tokio::time::timeout`) ends its
+///   span with status Unset and no `error.type`, logs no exception, and
+///   **records no duration**, as the operation never finished.
+/// * `Send` futures stay `Send`; `!Send` ones still work where they did.
 pub use instrument_errors_macros::instrument_errors;
 
 /// Derives [`ErrorType`]: for an enum, each variant's name in `snake_case`, or

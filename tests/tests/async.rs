@@ -426,6 +426,47 @@ macro_rules! suite {
                 })
             }
 
+            // Errors without `ErrorType`: the output type of the `async` block
+            // must be known where the outcome is classified.
+            #[instrument_errors(name = "async.impl_future.io")]
+            fn read_later(ok: bool) -> impl Future<Output = std::io::Result<u32>> + Send {
+                async move {
+                    tokio::task::yield_now().await;
+                    if ok {
+                        return Ok(1);
+                    }
+                    Err(std::io::Error::other("disk on fire"))
+                }
+            }
+
+            #[instrument_errors(name = "async.boxed.anyhow")]
+            fn boxed_anyhow(n: u32) -> Pin<Box<dyn Future<Output = anyhow::Result<u32>> + Send>> {
+                Box::pin(async move {
+                    tokio::task::yield_now().await;
+                    let parsed: u32 = "x".parse().map(|v: u32| v + n)?;
+                    Ok(parsed)
+                })
+            }
+
+            #[tokio::test($($runtime)*)]
+            async fn impl_future_errors_without_error_type() {
+                let _t = telemetry();
+                assert_eq!(read_later(true).await.unwrap(), 1);
+                assert!(read_later(false).await.is_err());
+                assert!(boxed_anyhow(1).await.is_err());
+                assert_eq!(count_of(&f("read_later"), None), 1);
+                assert_eq!(count_of(&f("read_later"), Some("std::io::error::Error")), 1);
+                let io = spans_of(&f("read_later"));
+                let failed = io.iter().find(|s| s.status != Status::Unset).expect("failed");
+                assert_eq!(error_description(failed).as_deref(), Some("disk on fire"));
+                let any = span_of(&f("boxed_anyhow"));
+                assert_eq!(attr(&any, "error.type"), Some(Value::from("anyhow::Error")));
+                assert_eq!(
+                    error_description(&any).as_deref(),
+                    Some("invalid digit found in string")
+                );
+            }
+
             #[tokio::test($($runtime)*)]
             async fn impl_future_is_instrumented_from_first_poll() {
                 let _t = telemetry();
