@@ -1,11 +1,13 @@
 //! A small resource store annotated with `#[instrument_errors]`. It installs
 //! the OpenTelemetry SDK with stdout exporters, runs a few operations (a
 //! success, a handled error, a propagated error, an `Ok` value that is a
-//! failure), and prints the spans, metric points and exception log records
-//! they produced.
+//! failure), then an async order service on tokio (nested calls, a
+//! propagated error, a timeout), and prints the spans, metric points and
+//! exception log records they produced.
 //!
 //! Run it with `cargo run -p instrument-errors-examples`.
 
+mod async_service;
 mod logs;
 
 use std::collections::HashMap;
@@ -130,6 +132,13 @@ fn main() {
         store.health(503).map(|h| h.status)
     );
     println!("health timeout: {:?}", store.health(0).map(|h| h.status));
+
+    // The async part: a tokio service with nested instrumented calls and a timeout.
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime")
+        .block_on(async_service::run());
 
     println!("\n===== telemetry =====");
     if let Err(e) = tracer_provider.shutdown() {
