@@ -16,6 +16,19 @@ use crate::site::{CallSite, State, CODE_FUNCTION_NAME, ERROR_TYPE};
 /// `error.type` of an operation that panicked.
 pub const PANIC: &str = "panic";
 
+/// Runs the expansion's classification (which calls the user's `ok_if`,
+/// `error_if`, `error_type` and `ErrorType` code). If that code panics, the
+/// panic hook has reported it once; the call is then recorded as a success
+/// (nothing is known about it) and the function's result is returned
+/// unchanged: telemetry never changes what the function does.
+#[inline]
+pub(crate) fn classify_contained<'a, R, C>(classify: C, out: &'a R) -> Verdict<'a>
+where
+    C: FnOnce(&'a R) -> Verdict<'a>,
+{
+    catch_unwind(AssertUnwindSafe(|| classify(out))).unwrap_or(Verdict::Success)
+}
+
 /// One running call of an instrumented function.
 ///
 /// Made by [`CallSite::start`]; consumed by [`Frame::run`] for synchronous
@@ -126,7 +139,7 @@ impl Frame {
         self.recorded_below = exception::current();
         match result {
             Ok(out) => {
-                self.finish(classify(&out), false);
+                self.finish(classify_contained(classify, &out), false);
                 drop(guard);
                 out
             }
@@ -162,10 +175,14 @@ impl Frame {
         let state = self.site.state();
         let recorded = match verdict {
             Verdict::Success => {
-                if let Some(cx) = &cx {
-                    cx.span().end();
-                }
-                self.record_duration(state, elapsed, None);
+                // Telemetry must never take the user's function down: a span
+                // processor or exporter that panics is contained here too.
+                let _ = catch_unwind(AssertUnwindSafe(|| {
+                    if let Some(cx) = &cx {
+                        cx.span().end();
+                    }
+                    self.record_duration(state, elapsed, None);
+                }));
                 false
             }
             Verdict::Failure(failure) => {

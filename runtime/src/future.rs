@@ -142,7 +142,7 @@ where
             Ok(Poll::Ready(out)) => {
                 if let (Some(mut frame), Some(classify)) = (this.frame.take(), this.classify.take())
                 {
-                    frame.finish(classify(&out), false);
+                    frame.finish(crate::frame::classify_contained(classify, &out), false);
                 }
                 drop(guard);
                 Poll::Ready(out)

@@ -399,3 +399,24 @@ fn manual_error_type_impl() {
     let span = t.span("sync.manual_error_type");
     assert_eq!(attr(&span, "error.type"), Some(Value::from("418")));
 }
+
+fn panicking_ok_if(_: &StoreError) -> bool {
+    panic!("the classifier is broken")
+}
+
+#[instrument_errors(name = "sync.panicking_classifier", ok_if = panicking_ok_if)]
+fn classified_by_a_panicking_closure() -> Result<u8, StoreError> {
+    Err(StoreError::NotFound)
+}
+
+#[test]
+fn a_panicking_classifier_does_not_change_the_result() {
+    let t = telemetry();
+    // The classifier's panic is reported by the panic hook, then contained.
+    assert!(matches!(
+        classified_by_a_panicking_closure(),
+        Err(StoreError::NotFound)
+    ));
+    let span = t.span("sync.panicking_classifier");
+    assert_eq!(span.status, Status::Unset);
+}
