@@ -112,6 +112,7 @@ where
 {
     type Output = F::Output;
 
+    #[inline]
     fn poll(self: Pin<&mut Self>, task: &mut std::task::Context<'_>) -> Poll<F::Output> {
         // SAFETY: `fut` is structurally pinned: it is never moved out of
         // `self`, and `Instrumented` has no `Drop` impl and no `Unpin` impl of
