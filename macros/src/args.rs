@@ -87,9 +87,14 @@ fn parse_raw(input: ParseStream) -> syn::Result<Vec<(Ident, RawValue)>> {
             )));
         };
         let value = if input.peek(Token![=]) {
-            input.parse::<Token![=]>()?;
+            let eq = input.parse::<Token![=]>()?;
             if input.is_empty() || input.peek(Token![,]) {
-                return Err(input.error(format!("expected a value after `{key} =`")));
+                // At the key and `=`: at the end of the input, `input.error`
+                // would point at the whole attribute.
+                return Err(syn::Error::new_spanned(
+                    quote::quote!(#key #eq),
+                    format!("expected a value after `{key} =`"),
+                ));
             }
             RawValue::Assign(input.parse()?)
         } else if input.peek(syn::token::Paren) {

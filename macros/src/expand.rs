@@ -178,9 +178,12 @@ fn classify(args: &Args) -> TokenStream {
     let out = format_ident!("__ie_out", span = Span::mixed_site());
     let ok = format_ident!("__ie_ok", span = Span::mixed_site());
     let err = format_ident!("__ie_err", span = Span::mixed_site());
+    // The calls of the user's functions are written out in full, not with
+    // `#p`, so that every token of the call carries the function's span: a
+    // wrong signature is then reported at the function, not at the attribute.
     let on_ok = match &args.error_if {
         Some(f) => quote_spanned! {f.span()=>
-            match #p::error_if(#f, #ok) {
+            match ::instrument_errors::__private::error_if(#f, #ok) {
                 ::core::option::Option::Some(t) => #p::Verdict::failure(t),
                 ::core::option::Option::None => #p::Verdict::Success,
             }
@@ -192,13 +195,13 @@ fn classify(args: &Args) -> TokenStream {
     };
     let handled = args.ok_if.as_ref().map(|f| {
         quote_spanned! {f.span()=>
-            if #p::ok_if(#f, #err) {
+            if ::instrument_errors::__private::ok_if(#f, #err) {
                 return #p::Verdict::Success;
             }
         }
     });
     let error_type = match &args.error_type {
-        Some(f) => quote_spanned!(f.span()=> #p::error_type(#f, #err)),
+        Some(f) => quote_spanned!(f.span()=> ::instrument_errors::__private::error_type(#f, #err)),
         None => quote!((&#p::Probe(#err)).ie_error_type()),
     };
     let message = if args.description.as_ref().map_or(true, |b| b.value) {

@@ -54,13 +54,53 @@ fn not_a_function(item: &proc_macro2::TokenStream) -> syn::Error {
     }
 }
 
-/// The tokens that name an item (`struct Foo`, `impl Foo`), for the span.
+/// The tokens that name an item (`pub struct Foo`, `impl Foo`, `mod foo`), for
+/// the span: its outer attributes are skipped, and it ends at the first
+/// identifier that is not a keyword.
 fn item_head(item: &syn::Item) -> proc_macro2::TokenStream {
-    item.to_token_stream()
-        .into_iter()
-        .skip_while(|tt| matches!(tt, proc_macro2::TokenTree::Punct(p) if p.as_char() == '#'))
-        .take(2)
-        .collect()
+    use proc_macro2::TokenTree;
+    const KEYWORDS: &[&str] = &[
+        "pub",
+        "crate",
+        "in",
+        "struct",
+        "enum",
+        "union",
+        "impl",
+        "mod",
+        "trait",
+        "unsafe",
+        "auto",
+        "static",
+        "const",
+        "mut",
+        "type",
+        "use",
+        "extern",
+        "macro_rules",
+    ];
+    let mut tokens = item.to_token_stream().into_iter().peekable();
+    let mut head = proc_macro2::TokenStream::new();
+    let mut len = 0;
+    while let Some(tt) = tokens.next() {
+        match &tt {
+            // `#[...]`
+            TokenTree::Punct(p) if p.as_char() == '#' && head.is_empty() => {
+                tokens.next_if(|tt| matches!(tt, TokenTree::Group(_)));
+                continue;
+            }
+            TokenTree::Ident(i) if !KEYWORDS.contains(&i.to_string().as_str()) => {
+                head.extend([tt]);
+                break;
+            }
+            _ => head.extend([tt]),
+        }
+        len += 1;
+        if len == 4 {
+            break;
+        }
+    }
+    head
 }
 
 /// See `instrument_errors::ErrorType`.
