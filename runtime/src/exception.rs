@@ -20,9 +20,13 @@
 //! Any other subscriber sees the same event (`tracing_subscriber::fmt` prints
 //! it); without a subscriber it costs a check and goes nowhere. The crate
 //! re-exports [`tracing`] so that an application can install a
-//! subscriber without naming the dependency itself. Exception events come
-//! only from call sites that found a tracer or meter provider at their first
-//! call: a call site that found neither records nothing (see
+//! subscriber without naming the dependency itself.
+//!
+//! Without OpenTelemetry providers (both globals no-op at a function's first
+//! call) but with a global `tracing` subscriber already set then, the
+//! function still emits its exception events, under the same rules, with no
+//! span to tie them to: a console subscriber shows escaped errors, once. With
+//! neither, the function records nothing (see
 //! [`CallSite`](crate::__private::CallSite)).
 //!
 //! # The record
@@ -300,46 +304,6 @@ pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> Option<&str
         .downcast_ref::<&'static str>()
         .copied()
         .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
-}
-
-/// Defines the function that emits an operation's exception log record as a
-/// `tracing` event named `$name` (`<span name>.exception`): at `$level` for
-/// errors and at `ERROR` for panics. Used by the expansion of the attribute.
-#[doc(hidden)]
-#[macro_export]
-macro_rules! __exception_event {
-    ($name:literal, ERROR) => {
-        |record: &$crate::__private::ExceptionRecord<'_>, _panic: bool| {
-            $crate::__private::tracing::event!(
-                name: $name,
-                $crate::__private::tracing::Level::ERROR,
-                "exception.type" = record.r#type,
-                "exception.message" = record.message,
-                "exception.stacktrace" = record.stacktrace,
-            );
-        }
-    };
-    ($name:literal, $level:ident) => {
-        |record: &$crate::__private::ExceptionRecord<'_>, panic: bool| {
-            if panic {
-                $crate::__private::tracing::event!(
-                    name: $name,
-                    $crate::__private::tracing::Level::ERROR,
-                    "exception.type" = record.r#type,
-                    "exception.message" = record.message,
-                    "exception.stacktrace" = record.stacktrace,
-                );
-            } else {
-                $crate::__private::tracing::event!(
-                    name: $name,
-                    $crate::__private::tracing::Level::$level,
-                    "exception.type" = record.r#type,
-                    "exception.message" = record.message,
-                    "exception.stacktrace" = record.stacktrace,
-                );
-            }
-        }
-    };
 }
 
 #[cfg(test)]

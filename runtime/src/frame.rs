@@ -45,6 +45,8 @@ pub struct Frame {
     /// Whether the last instrumented call made inside this one failed with an
     /// exception that is already recorded (see [`crate::exception`]).
     pub(crate) recorded_below: bool,
+    /// This call records nothing at all.
+    inert: bool,
 }
 
 impl CallSite {
@@ -70,6 +72,7 @@ impl CallSite {
             cx,
             start: state.histogram.as_ref().map(|_| Instant::now()),
             recorded_below: false,
+            inert: false,
         }
     }
 
@@ -110,13 +113,15 @@ impl Frame {
             cx: None,
             start: None,
             recorded_below: false,
+            inert: true,
         }
     }
 
-    /// `true` when this call records nothing (no tracer and no meter).
+    /// `true` when this call records nothing (no tracer, no meter, and no
+    /// `tracing` subscriber for its exception event).
     #[inline]
     pub fn is_inert(&self) -> bool {
-        self.cx.is_none() && self.start.is_none()
+        self.inert
     }
 
     /// Runs a synchronous body as this call: the span is the current context

@@ -107,7 +107,11 @@
 //! instrumentation scope named after the annotated crate (`CARGO_PKG_NAME`,
 //! `CARGO_PKG_VERSION`). They are resolved at the first call of each
 //! instrumented function and kept: **install the providers before the first
-//! call**. See [`CallSite`](crate::__private::CallSite).
+//! call**. A function that found neither provider at its first call records
+//! no span and no metric; it still emits its exception events if a global
+//! `tracing` subscriber was set by then (a console subscriber shows escaped
+//! errors without any OpenTelemetry setup), and otherwise records nothing.
+//! See [`CallSite`](crate::__private::CallSite).
 //!
 //! # Limits
 //!

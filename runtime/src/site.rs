@@ -88,8 +88,13 @@ pub struct Info {
 /// tracer and meter providers before the first call of an instrumented
 /// function**: a call site that ran before that keeps what it found, like any
 /// tracer or meter taken from `opentelemetry::global` before a provider is set.
-/// If both globals were no-op at the first call, the call site records nothing
-/// from then on and costs about as much as an uninstrumented call.
+/// If both globals were no-op at the first call, the call site records no
+/// span and no metric from then on. It still emits its exception events when a
+/// global `tracing` subscriber was set by then (`tracing::subscriber::
+/// set_global_default`, `tracing_subscriber::fmt().init()`, ...), so that a
+/// console subscriber shows escaped errors even without OpenTelemetry; with
+/// no subscriber either (or with `log = false`), it records nothing at all and
+/// costs about as much as an uninstrumented call.
 #[derive(Debug)]
 pub struct CallSite {
     pub(crate) info: Info,
@@ -102,6 +107,9 @@ pub(crate) struct State {
     /// `OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN=logs/dup`: add the deprecated
     /// `exception` span event too.
     pub(crate) span_event: bool,
+    /// Neither provider, but a global `tracing` subscriber: exception events
+    /// only.
+    pub(crate) events_only: bool,
     pub(crate) error_types: ErrorTypes,
 }
 
@@ -111,6 +119,7 @@ impl std::fmt::Debug for State {
             .field("tracer", &self.tracer.is_some())
             .field("histogram", &self.histogram.is_some())
             .field("span_event", &self.span_event)
+            .field("events_only", &self.events_only)
             .finish_non_exhaustive()
     }
 }
@@ -134,7 +143,9 @@ impl CallSite {
         self.state.get_or_init(|| State::resolve(&self.info))
     }
 
-    /// `true` once this call site found neither a tracer nor a meter provider.
+    /// `true` once this call site found neither a tracer nor a meter provider,
+    /// nor a global `tracing` subscriber for its exception events: it records
+    /// nothing.
     pub fn is_inert(&self) -> bool {
         self.state().is_inert()
     }
@@ -157,6 +168,7 @@ impl State {
             tracer: None,
             histogram: None,
             span_event: false,
+            events_only: false,
             error_types: ErrorTypes::new(),
         })
     }
@@ -179,17 +191,22 @@ impl State {
                 .with_boundaries(DURATION_BOUNDARIES.to_vec())
                 .build()
         });
+        let events_only = tracer.is_none()
+            && histogram.is_none()
+            && info.exception.is_some()
+            && tracing::dispatcher::has_been_set();
         State {
             tracer,
             histogram,
             span_event: exception_span_event_opt_in(),
+            events_only,
             error_types: ErrorTypes::new(),
         }
     }
 
     #[inline]
     pub(crate) fn is_inert(&self) -> bool {
-        self.tracer.is_none() && self.histogram.is_none()
+        self.tracer.is_none() && self.histogram.is_none() && !self.events_only
     }
 }
 

@@ -164,15 +164,51 @@ impl Telemetry {
 
     /// Exported log records whose event name is `event_name`.
     pub fn logs_named(&self, event_name: &str) -> Vec<Log> {
-        let _ = self.logger_provider.force_flush();
-        self.logs
-            .get_emitted_logs()
-            .expect("logs")
-            .into_iter()
-            .map(|l| log(&l.record))
-            .filter(|l| l.event_name.as_deref() == Some(event_name))
-            .collect()
+        logs_named(&self.logger_provider, &self.logs, event_name)
     }
+}
+
+/// A global `tracing` subscriber that bridges events into the SDK's logs, and
+/// no OpenTelemetry tracer or meter provider: an application that only logs.
+pub struct LogsOnly {
+    pub logs: InMemoryLogExporter,
+    pub logger_provider: SdkLoggerProvider,
+}
+
+/// Installs [`LogsOnly`] once per process (never together with
+/// [`telemetry`]) and returns it.
+pub fn logs_only() -> &'static LogsOnly {
+    static LOGS: OnceLock<LogsOnly> = OnceLock::new();
+    LOGS.get_or_init(|| {
+        let logs = InMemoryLogExporter::default();
+        let logger_provider = SdkLoggerProvider::builder()
+            .with_simple_exporter(logs.clone())
+            .build();
+        let subscriber =
+            tracing_subscriber::registry().with(OpenTelemetryTracingBridge::new(&logger_provider));
+        tracing::subscriber::set_global_default(subscriber).expect("no other subscriber");
+        LogsOnly {
+            logs,
+            logger_provider,
+        }
+    })
+}
+
+impl LogsOnly {
+    /// Exported log records whose event name is `event_name`.
+    pub fn logs_named(&self, event_name: &str) -> Vec<Log> {
+        logs_named(&self.logger_provider, &self.logs, event_name)
+    }
+}
+
+fn logs_named(provider: &SdkLoggerProvider, logs: &InMemoryLogExporter, name: &str) -> Vec<Log> {
+    let _ = provider.force_flush();
+    logs.get_emitted_logs()
+        .expect("logs")
+        .into_iter()
+        .map(|l| log(&l.record))
+        .filter(|l| l.event_name.as_deref() == Some(name))
+        .collect()
 }
 
 fn log(record: &SdkLogRecord) -> Log {
