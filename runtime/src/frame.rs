@@ -223,7 +223,7 @@ impl Frame {
 
     fn record_failure(
         &self,
-        state: &State,
+        state: &'static State,
         cx: Option<&Context>,
         elapsed: Option<f64>,
         failure: &Failure<'_>,
