@@ -45,13 +45,7 @@ pub fn telemetry() -> &'static Telemetry {
             .build();
         global::set_meter_provider(meter_provider.clone());
 
-        let logs = InMemoryLogExporter::default();
-        let logger_provider = SdkLoggerProvider::builder()
-            .with_simple_exporter(logs.clone())
-            .build();
-        let subscriber =
-            tracing_subscriber::registry().with(OpenTelemetryTracingBridge::new(&logger_provider));
-        tracing::subscriber::set_global_default(subscriber).expect("no other subscriber");
+        let (logs, logger_provider) = install_logs();
 
         Telemetry {
             spans,
@@ -180,18 +174,25 @@ pub struct LogsOnly {
 pub fn logs_only() -> &'static LogsOnly {
     static LOGS: OnceLock<LogsOnly> = OnceLock::new();
     LOGS.get_or_init(|| {
-        let logs = InMemoryLogExporter::default();
-        let logger_provider = SdkLoggerProvider::builder()
-            .with_simple_exporter(logs.clone())
-            .build();
-        let subscriber =
-            tracing_subscriber::registry().with(OpenTelemetryTracingBridge::new(&logger_provider));
-        tracing::subscriber::set_global_default(subscriber).expect("no other subscriber");
+        let (logs, logger_provider) = install_logs();
         LogsOnly {
             logs,
             logger_provider,
         }
     })
+}
+
+/// An SDK logger provider with an in-memory exporter, fed by a global
+/// `tracing` subscriber through `opentelemetry-appender-tracing`.
+fn install_logs() -> (InMemoryLogExporter, SdkLoggerProvider) {
+    let logs = InMemoryLogExporter::default();
+    let logger_provider = SdkLoggerProvider::builder()
+        .with_simple_exporter(logs.clone())
+        .build();
+    let subscriber =
+        tracing_subscriber::registry().with(OpenTelemetryTracingBridge::new(&logger_provider));
+    tracing::subscriber::set_global_default(subscriber).expect("no other subscriber");
+    (logs, logger_provider)
 }
 
 impl LogsOnly {
