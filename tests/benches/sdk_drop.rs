@@ -23,5 +23,13 @@ fn main() {
         common::compare(&mut c, "sdk_drop/sync", mode, &ops::SYNC, variants);
         common::compare(&mut c, "sdk_drop/async", mode, &ops::ASYNC, variants);
     }
+    // Thread scaling without the batch worker as a third busy thread: what is
+    // left is the calls themselves and the state they share in the SDK.
+    let threaded = [
+        ops::SYNC[1], // hand_written
+        ops::SYNC[3], // instrument_errors
+        ops::SYNC[4], // instrument_errors_no_log
+    ];
+    common::threads(&mut c, "sdk_drop", &threaded, &[1, 2]);
     c.final_summary();
 }

@@ -140,6 +140,13 @@ pub fn side_modes(flavour: &str) -> bool {
         }
         return true;
     }
+    if let Some(rounds) = std::env::var("IE_BENCH_THREADS")
+        .ok()
+        .and_then(|r| r.parse::<usize>().ok())
+    {
+        interleaved_threads(flavour, &variants, rounds);
+        return true;
+    }
     let Some(rounds) = std::env::var("IE_BENCH_INTERLEAVE")
         .ok()
         .and_then(|r| r.parse::<usize>().ok())
@@ -169,4 +176,67 @@ pub fn side_modes(flavour: &str) -> bool {
         }
     }
     true
+}
+
+/// `IE_BENCH_THREADS=rounds`: thread scaling of the synchronous variants, one
+/// call in ten failing, interleaved like `IE_BENCH_INTERLEAVE` so that load
+/// from other processes falls on every variant and thread count alike. Thread
+/// counts 1, 2, 4, 8, 16 up to the machine's parallelism; each thread makes
+/// the number of calls one thread makes in about 20 ms. Prints the median
+/// total throughput per variant and thread count and its ratio to 1 thread.
+fn interleaved_threads(flavour: &str, variants: &[(String, Op)], rounds: usize) {
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let counts: Vec<usize> = [1, 2, 4, 8, 16]
+        .into_iter()
+        .filter(|&t| t <= cores.max(2))
+        .collect();
+    let variants: Vec<&(String, Op)> = variants
+        .iter()
+        .filter(|(n, _)| n.starts_with("sync/") && !n.ends_with("tracing_instrument"))
+        .collect();
+    let run = |op: Op, threads: usize, calls: u64| -> f64 {
+        let start = Instant::now();
+        std::thread::scope(|s| {
+            for _ in 0..threads {
+                s.spawn(move || {
+                    for n in 0..calls {
+                        black_box(op(black_box(Mode::Mixed.fails(n)))).ok();
+                    }
+                });
+            }
+        });
+        (threads as u64 * calls) as f64 / start.elapsed().as_secs_f64()
+    };
+    // Calls per thread: about 20 ms of one thread's work.
+    let calls: Vec<u64> = variants
+        .iter()
+        .map(|(_, op)| {
+            let per_second = run(*op, 1, 10_000);
+            ((per_second * 0.02) as u64).max(10_000)
+        })
+        .collect();
+    let mut samples = vec![vec![Vec::with_capacity(rounds); counts.len()]; variants.len()];
+    for _ in 0..rounds {
+        for (v, (_, op)) in variants.iter().enumerate() {
+            for (c, &threads) in counts.iter().enumerate() {
+                samples[v][c].push(run(*op, threads, calls[v]));
+            }
+        }
+    }
+    println!("{flavour}: {cores} cores, {rounds} rounds, calls per second (median), × 1 thread");
+    for (v, (name, _)) in variants.iter().enumerate() {
+        let medians: Vec<f64> = samples[v]
+            .iter_mut()
+            .map(|s| {
+                s.sort_by(f64::total_cmp);
+                s[s.len() / 2]
+            })
+            .collect();
+        let row: Vec<String> = counts
+            .iter()
+            .zip(&medians)
+            .map(|(t, m)| format!("{t}: {:.3} M/s ({:.2}×)", m / 1e6, m / medians[0]))
+            .collect();
+        println!("{flavour}/threads/{name}: {}", row.join(", "));
+    }
 }
