@@ -3,10 +3,11 @@
 
 use std::any::Any;
 use std::borrow::Cow;
+use std::cell::Cell;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
-use std::time::Instant;
+use std::time::{Instant, SystemTime};
 
-use opentelemetry::trace::{SpanBuilder, Status, TraceContextExt, Tracer as _};
+use opentelemetry::trace::{SpanBuilder, SpanRef, Status, TraceContextExt, Tracer as _};
 use opentelemetry::{Context, KeyValue, Value};
 
 use crate::classify::{Failure, Verdict};
@@ -42,6 +43,10 @@ pub struct Frame {
     pub(crate) cx: Option<Context>,
     /// When the clock started; `None` without a meter.
     start: Option<Instant>,
+    /// The span's start time, when this frame gave it to the SDK: the span
+    /// then ends at `span_start + (monotonic) elapsed`, so its duration is
+    /// exactly the histogram point's (see [`CallSite::start`]).
+    span_start: Option<SystemTime>,
     /// Whether the last instrumented call made inside this one failed with an
     /// exception that is already recorded (see [`crate::exception`]).
     pub(crate) recorded_below: bool,
@@ -53,6 +58,18 @@ impl CallSite {
     /// Starts a call: a span (child of the current context) and the clock.
     ///
     /// `attributes` is evaluated only when the span is recording.
+    ///
+    /// # Clocks
+    ///
+    /// The duration is measured with the monotonic clock ([`Instant`]). With
+    /// both a tracer and a meter, the span's start time is read from the wall
+    /// clock just before, given to the SDK, and its end time is that start
+    /// plus the measured duration: span and histogram point have exactly the
+    /// same duration, and a call reads the clocks three times instead of four
+    /// (a clock read is about a fifth of the cost of a recorded call). The
+    /// wall clock is read only when the last span started on this thread was
+    /// recording, so sampled-out spans (which need no timestamps) do not pay
+    /// for it; otherwise the SDK times the span itself, as without a meter.
     #[inline]
     pub fn start<A, I>(&'static self, attributes: A) -> Frame
     where
@@ -63,46 +80,89 @@ impl CallSite {
         if state.is_inert() {
             return Frame::inert(self);
         }
-        let cx = state
-            .tracer
-            .as_ref()
-            .map(|tracer| self.start_span(tracer, attributes));
+        let timed = state.histogram.is_some();
+        let wall = match &state.tracer {
+            Some(_) if timed && LAST_SPAN_RECORDED.get() => Some(opentelemetry::time::now()),
+            _ => None,
+        };
+        let start = timed.then(Instant::now);
+        let (cx, span_start) = match &state.tracer {
+            Some(tracer) => {
+                let (cx, span_start) = self.start_span(tracer, attributes, wall);
+                (Some(cx), span_start)
+            }
+            None => (None, None),
+        };
         Frame {
             site: self,
             cx,
-            start: state.histogram.as_ref().map(|_| Instant::now()),
+            start,
+            span_start,
             recorded_below: false,
             inert: false,
         }
     }
 
+    /// The span, started at `wall` when given; returns its context and, when
+    /// it records, `wall`.
     fn start_span<A, I>(
         &'static self,
         tracer: &opentelemetry::global::BoxedTracer,
         attributes: A,
-    ) -> Context
+        wall: Option<SystemTime>,
+    ) -> (Context, Option<SystemTime>)
     where
         A: FnOnce() -> I,
         I: IntoIterator<Item = KeyValue>,
     {
         Context::map_current(|parent| {
-            let builder = SpanBuilder::from_name(self.info.name).with_kind(self.info.kind.into());
+            let mut builder =
+                SpanBuilder::from_name(self.info.name).with_kind(self.info.kind.into());
+            builder.start_time = wall;
             let mut span = tracer.build_with_context(builder, parent);
-            if !opentelemetry::trace::Span::is_recording(&span) {
+            let recording = opentelemetry::trace::Span::is_recording(&span);
+            LAST_SPAN_RECORDED.set(recording);
+            if !recording {
                 // Sampled out: only its span context matters (children and
                 // propagators read the trace id and the not-sampled flag), so
                 // the context carries just that. The SDK's span is dropped
                 // now; it records nothing and exports nothing either way.
                 let span_context = opentelemetry::trace::Span::span_context(&span).clone();
-                return parent.with_remote_span_context(span_context);
+                return (parent.with_remote_span_context(span_context), None);
             }
             opentelemetry::trace::Span::set_attribute(
                 &mut span,
                 KeyValue::new(CODE_FUNCTION_NAME, self.info.function),
             );
             opentelemetry::trace::Span::set_attributes(&mut span, attributes());
-            parent.with_span(span)
+            (parent.with_span(span), wall)
         })
+    }
+}
+
+thread_local! {
+    /// Whether the last span started on this thread was recording: a guess
+    /// that the next one will be, so that its start time is worth reading.
+    static LAST_SPAN_RECORDED: Cell<bool> = const { Cell::new(true) };
+}
+
+/// How long a call took, and when its span ends.
+#[derive(Clone, Copy)]
+struct Timing {
+    /// The duration in seconds; `None` without a meter.
+    seconds: Option<f64>,
+    /// The span's end time when this frame started it; `None`: now.
+    span_end: Option<SystemTime>,
+}
+
+impl Timing {
+    /// Ends `span` at this call's end time.
+    #[inline]
+    fn end(self, span: &SpanRef<'_>) {
+        match self.span_end {
+            Some(at) => span.end_with_timestamp(at),
+            None => span.end(),
+        }
     }
 }
 
@@ -112,6 +172,7 @@ impl Frame {
             site,
             cx: None,
             start: None,
+            span_start: None,
             recorded_below: false,
             inert: true,
         }
@@ -175,7 +236,15 @@ impl Frame {
     /// record, the end of the span and the duration. Leaves for the enclosing
     /// frame whether this call failed with an exception already recorded.
     pub(crate) fn finish(&mut self, verdict: Verdict<'_>, panicked: bool) {
-        let elapsed = self.start.take().map(|start| start.elapsed().as_secs_f64());
+        let elapsed = self.start.take().map(|start| start.elapsed());
+        let timing = Timing {
+            seconds: elapsed.map(|d| d.as_secs_f64()),
+            span_end: self
+                .span_start
+                .take()
+                .zip(elapsed)
+                .and_then(|(start, d)| start.checked_add(d)),
+        };
         let cx = self.cx.take();
         let state = self.site.state();
         let recorded = match verdict {
@@ -184,9 +253,9 @@ impl Frame {
                 // processor or exporter that panics is contained here too.
                 let _ = catch_unwind(AssertUnwindSafe(|| {
                     if let Some(cx) = &cx {
-                        cx.span().end();
+                        timing.end(&cx.span());
                     }
-                    self.record_duration(state, elapsed, None);
+                    self.record_duration(state, timing.seconds, None);
                 }));
                 false
             }
@@ -198,7 +267,7 @@ impl Frame {
                 };
                 // Telemetry must never take the user's function down.
                 let outcome = catch_unwind(AssertUnwindSafe(|| {
-                    self.record_failure(state, cx.as_ref(), elapsed, &failure, raised)
+                    self.record_failure(state, cx.as_ref(), timing, &failure, raised)
                 }));
                 outcome.unwrap_or(true)
             }
@@ -209,7 +278,7 @@ impl Frame {
                     error: None,
                 };
                 let outcome = catch_unwind(AssertUnwindSafe(|| {
-                    self.record_failure(state, cx.as_ref(), elapsed, &failure, Raised::Nothing)
+                    self.record_failure(state, cx.as_ref(), timing, &failure, Raised::Nothing)
                 }));
                 outcome.unwrap_or(false)
             }
@@ -225,7 +294,7 @@ impl Frame {
         &self,
         state: &'static State,
         cx: Option<&Context>,
-        elapsed: Option<f64>,
+        timing: Timing,
         failure: &Failure<'_>,
         raised: Raised,
     ) -> bool {
@@ -288,9 +357,9 @@ impl Frame {
                 // Last use of the message: it moves into the status.
                 span.set_status(Status::error(message.unwrap_or_default()));
             }
-            span.end();
+            timing.end(span);
         }
-        self.record_duration(state, elapsed, Some(error_type));
+        self.record_duration(state, timing.seconds, Some(error_type));
         match raised {
             // An `Ok` value ends the chain: an error that a frame returns
             // after it is a new exception.

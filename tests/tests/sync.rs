@@ -420,3 +420,38 @@ fn a_panicking_classifier_does_not_change_the_result() {
     let span = t.span("sync.panicking_classifier");
     assert_eq!(span.status, Status::Unset);
 }
+
+#[instrument_errors(name = "sync.timed", metric = "sync.timed.duration")]
+fn timed(fail: bool) -> Result<(), StoreError> {
+    std::thread::sleep(std::time::Duration::from_millis(2));
+    if fail {
+        Err(StoreError::TimedOut)
+    } else {
+        Ok(())
+    }
+}
+
+#[test]
+fn span_and_metric_point_have_the_same_duration() {
+    let t = telemetry();
+    timed(false).unwrap();
+    timed(true).unwrap_err();
+    let spans = t.spans_named("sync.timed");
+    assert_eq!(spans.len(), 2);
+    let points = t.points("sync.timed.duration", &[]);
+    for (span, error_type) in spans.iter().zip([None, Some("timeout")]) {
+        let span_seconds = span
+            .end_time
+            .duration_since(span.start_time)
+            .expect("the span ends after it starts")
+            .as_secs_f64();
+        let point = points
+            .iter()
+            .find(|p| p.get("error.type") == error_type)
+            .expect("a point per outcome");
+        assert_eq!(point.count, 1);
+        // One measurement, two views of it: exactly equal, not just close.
+        assert_eq!(span_seconds, point.sum, "{error_type:?}");
+        assert!(span_seconds >= 0.002);
+    }
+}
