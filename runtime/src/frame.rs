@@ -119,6 +119,14 @@ impl CallSite {
             let mut builder =
                 SpanBuilder::from_name(self.info.name).with_kind(self.info.kind.into());
             builder.start_time = wall;
+            // `code.function.name` is known at creation, so it is given at
+            // creation, where samplers can see it (as the trace API asks).
+            // Room for `error.type` too: the vector is not grown on failure,
+            // and stays small enough that freeing it on the batch exporter's
+            // thread does not contend with the caller's allocations.
+            let mut initial = Vec::with_capacity(2);
+            initial.push(KeyValue::new(CODE_FUNCTION_NAME, self.info.function));
+            builder.attributes = Some(initial);
             let mut span = tracer.build_with_context(builder, parent);
             let recording = opentelemetry::trace::Span::is_recording(&span);
             LAST_SPAN_RECORDED.set(recording);
@@ -130,10 +138,6 @@ impl CallSite {
                 let span_context = opentelemetry::trace::Span::span_context(&span).clone();
                 return (parent.with_remote_span_context(span_context), None);
             }
-            opentelemetry::trace::Span::set_attribute(
-                &mut span,
-                KeyValue::new(CODE_FUNCTION_NAME, self.info.function),
-            );
             opentelemetry::trace::Span::set_attributes(&mut span, attributes());
             (parent.with_span(span), wall)
         })

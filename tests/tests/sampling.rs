@@ -3,17 +3,48 @@
 //! current context while the body runs so that nested calls stay sampled out
 //! in the same trace, the duration is still recorded, and neither the span's
 //! attributes nor (with no log record to write) the error message are
-//! computed. Own binary: the sampler is process-wide.
+//! computed; the sampler sees `code.function.name`. Own binary: the sampler
+//! is process-wide.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 
 use instrument_errors::{instrument_errors, ErrorType};
-use opentelemetry::trace::{SpanContext, TraceContextExt as _};
-use opentelemetry::{global, Context};
+use opentelemetry::trace::{Link, SpanContext, SpanKind, TraceContextExt as _, TraceId};
+use opentelemetry::{global, Context, KeyValue};
 use opentelemetry_sdk::metrics::data::{AggregatedMetrics, MetricData};
 use opentelemetry_sdk::metrics::{InMemoryMetricExporter, PeriodicReader, SdkMeterProvider};
-use opentelemetry_sdk::trace::{InMemorySpanExporter, Sampler, SdkTracerProvider};
+use opentelemetry_sdk::trace::{
+    InMemorySpanExporter, Sampler, SamplingResult, SdkTracerProvider, ShouldSample,
+};
+
+/// The `code.function.name` of every span the sampler was asked about.
+static SEEN: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+/// `ParentBased(TraceIdRatioBased(0.0))`, noting what it is shown.
+#[derive(Debug, Clone)]
+struct Noting(Sampler);
+
+impl ShouldSample for Noting {
+    fn should_sample(
+        &self,
+        parent_context: Option<&Context>,
+        trace_id: TraceId,
+        name: &str,
+        span_kind: &SpanKind,
+        attributes: &[KeyValue],
+        links: &[Link],
+    ) -> SamplingResult {
+        if let Some(kv) = attributes
+            .iter()
+            .find(|kv| kv.key.as_str() == "code.function.name")
+        {
+            SEEN.lock().unwrap().push(kv.value.to_string());
+        }
+        self.0
+            .should_sample(parent_context, trace_id, name, span_kind, attributes, links)
+    }
+}
 
 struct Sdk {
     spans: InMemorySpanExporter,
@@ -27,8 +58,8 @@ fn sdk() -> &'static Sdk {
     SDK.get_or_init(|| {
         let spans = InMemorySpanExporter::default();
         let tracer_provider = SdkTracerProvider::builder()
-            .with_sampler(Sampler::ParentBased(Box::new(Sampler::TraceIdRatioBased(
-                0.0,
+            .with_sampler(Noting(Sampler::ParentBased(Box::new(
+                Sampler::TraceIdRatioBased(0.0),
             ))))
             .with_simple_exporter(spans.clone())
             .build();
@@ -149,4 +180,13 @@ fn sampled_out_calls_record_the_metric_and_keep_the_trace() {
     assert_eq!(sdk.count(&format!("{path}::outer"), None), 1);
     assert_eq!(sdk.count(&format!("{path}::inner"), None), 1);
     assert_eq!(sdk.count(&format!("{path}::failing"), Some("timeout")), 1);
+    // `code.function.name` is given at creation, where samplers see it.
+    assert_eq!(
+        *SEEN.lock().unwrap(),
+        [
+            format!("{path}::outer"),
+            format!("{path}::inner"),
+            format!("{path}::failing")
+        ]
+    );
 }
