@@ -88,23 +88,27 @@ pub fn threads(c: &mut Criterion, flavour: &str, variants: &[(&str, Op)], counts
         for &threads in counts {
             group.throughput(Throughput::Elements(threads as u64));
             group.bench_with_input(BenchmarkId::new(name, threads), &threads, |b, &threads| {
-                b.iter_custom(|iters| {
-                    let start = Instant::now();
-                    std::thread::scope(|s| {
-                        for _ in 0..threads {
-                            s.spawn(move || {
-                                for n in 0..iters {
-                                    black_box(op(black_box(Mode::Mixed.fails(n)))).ok();
-                                }
-                            });
-                        }
-                    });
-                    start.elapsed()
-                });
+                b.iter_custom(|iters| on_threads(op, threads, iters));
             });
         }
     }
     group.finish();
+}
+
+/// The wall time of `threads` threads each making `calls` calls of `op`, one
+/// in ten failing.
+fn on_threads(op: Op, threads: usize, calls: u64) -> Duration {
+    let start = Instant::now();
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(move || {
+                for n in 0..calls {
+                    black_box(op(black_box(Mode::Mixed.fails(n)))).ok();
+                }
+            });
+        }
+    });
+    start.elapsed()
 }
 
 /// Outside criterion, for profiling and for a quick look on a noisy machine:
@@ -195,17 +199,7 @@ fn interleaved_threads(flavour: &str, variants: &[(String, Op)], rounds: usize) 
         .filter(|(n, _)| n.starts_with("sync/") && !n.ends_with("tracing_instrument"))
         .collect();
     let run = |op: Op, threads: usize, calls: u64| -> f64 {
-        let start = Instant::now();
-        std::thread::scope(|s| {
-            for _ in 0..threads {
-                s.spawn(move || {
-                    for n in 0..calls {
-                        black_box(op(black_box(Mode::Mixed.fails(n)))).ok();
-                    }
-                });
-            }
-        });
-        (threads as u64 * calls) as f64 / start.elapsed().as_secs_f64()
+        (threads as u64 * calls) as f64 / on_threads(op, threads, calls).as_secs_f64()
     };
     // Calls per thread: about 20 ms of one thread's work.
     let calls: Vec<u64> = variants
