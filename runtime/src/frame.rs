@@ -66,7 +66,7 @@ impl CallSite {
     /// clock just before, given to the SDK, and its end time is that start
     /// plus the measured duration: span and histogram point have exactly the
     /// same duration, and a call reads the clocks three times instead of four
-    /// (a clock read is about a fifth of the cost of a recorded call). The
+    /// (the four reads were about a fifth of the cost of a recorded call). The
     /// wall clock is read only when the last span started on this thread was
     /// recording, so sampled-out spans (which need no timestamps) do not pay
     /// for it; otherwise the SDK times the span itself, as without a meter.
