@@ -42,14 +42,19 @@
 //! `code.function.name`, and one point on an `f64` duration histogram in
 //! seconds (default `function.duration` with `code.function.name`, or the
 //! `metric = "..."` given), with the conventions' bucket boundaries
-//! [`DURATION_BOUNDARIES`].
+//! [`DURATION_BOUNDARIES`]. `code.function.name` is given when the span is
+//! created, so samplers see it. The duration is measured with the monotonic
+//! clock, and a recorded span normally ends at its start plus that duration,
+//! so span and metric point agree (see
+//! [`CallSite::start`](crate::__private::CallSite::start)).
 //!
 //! * **Success**: status Unset, no `error.type` anywhere. Never `Ok`.
 //! * **Failure** (`Err` not accepted by `ok_if`, a value `error_if` rejects, or
 //!   a panic): status `Error` with the error's message as description (unless
 //!   `description = false`, or the error has no `Display`), `error.type` on
-//!   the span and on the metric point, the same value on both, and one
-//!   exception log record (see below).
+//!   the span and on the metric point, the same value on both, and, for an
+//!   `Err` or a panic (not for an `error_if` value), one exception log record
+//!   (see below).
 //! * `error.type` is, in order: the `error_type = ...` function, the
 //!   [`ErrorType`] implementation, else `std::any::type_name` of the error.
 //!   A panic is `"panic"`. The values an instrumentation reports: the
