@@ -19,11 +19,17 @@ use tracing_subscriber::layer::SubscriberExt as _;
 
 /// The installed providers and their exporters.
 pub struct Telemetry {
+    /// Finished spans.
     pub spans: InMemorySpanExporter,
+    /// Exported metrics (cumulative).
     pub metrics: InMemoryMetricExporter,
+    /// Emitted log records (the bridged `tracing` events).
     pub logs: InMemoryLogExporter,
+    /// The global tracer provider.
     pub tracer_provider: SdkTracerProvider,
+    /// The global meter provider.
     pub meter_provider: SdkMeterProvider,
+    /// The logger provider behind the `tracing` bridge.
     pub logger_provider: SdkLoggerProvider,
 }
 
@@ -63,10 +69,15 @@ pub fn telemetry() -> &'static Telemetry {
 pub struct Point {
     /// Attributes, sorted by key.
     pub attributes: Vec<(String, String)>,
+    /// Number of recorded durations.
     pub count: u64,
+    /// Sum of the recorded durations, in seconds.
     pub sum: f64,
+    /// Bucket boundaries.
     pub bounds: Vec<f64>,
+    /// The histogram's unit.
     pub unit: String,
+    /// The instrumentation scope's name.
     pub scope: String,
 }
 
@@ -83,10 +94,15 @@ impl Point {
 /// One exported log record, reduced to what tests compare.
 #[derive(Debug, Clone)]
 pub struct Log {
+    /// The record's event name (`<span name>.exception`).
     pub event_name: Option<String>,
+    /// Severity number.
     pub severity: Option<opentelemetry::logs::Severity>,
+    /// Attributes, sorted by key.
     pub attributes: Vec<(String, String)>,
+    /// Trace id of the context the record was emitted in.
     pub trace_id: Option<opentelemetry::trace::TraceId>,
+    /// Span id of the context the record was emitted in.
     pub span_id: Option<opentelemetry::trace::SpanId>,
 }
 
@@ -165,7 +181,9 @@ impl Telemetry {
 /// A global `tracing` subscriber that bridges events into the SDK's logs, and
 /// no OpenTelemetry tracer or meter provider: an application that only logs.
 pub struct LogsOnly {
+    /// Emitted log records (the bridged `tracing` events).
     pub logs: InMemoryLogExporter,
+    /// The logger provider behind the `tracing` bridge.
     pub logger_provider: SdkLoggerProvider,
 }
 
