@@ -1,6 +1,8 @@
 //! Procedural macros of `instrument-errors`. Depend on the `instrument-errors`
 //! crate, which re-exports them and holds the runtime they expand into.
 
+#![warn(missing_docs)]
+
 mod args;
 mod derive;
 mod expand;

@@ -6,6 +6,8 @@
 //! first call). Tests in one binary share the exporters, so each test uses
 //! its own span and metric names and filters by them.
 
+#![warn(missing_docs)]
+
 use std::sync::OnceLock;
 
 use opentelemetry::trace::Status;
