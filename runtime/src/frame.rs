@@ -81,16 +81,11 @@ impl CallSite {
             return Frame::inert(self);
         }
         let timed = state.histogram.is_some();
-        let wall = match &state.tracer {
-            Some(_) if timed && LAST_SPAN_RECORDED.get() => Some(opentelemetry::time::now()),
-            _ => None,
-        };
+        let wall = (timed && state.tracer.is_some() && LAST_SPAN_RECORDED.get())
+            .then(opentelemetry::time::now);
         let start = timed.then(Instant::now);
         let (cx, span_start) = match &state.tracer {
-            Some(tracer) => {
-                let (cx, span_start) = self.start_span(tracer, attributes, wall);
-                (Some(cx), span_start)
-            }
+            Some(tracer) => self.start_span(tracer, attributes, wall),
             None => (None, None),
         };
         Frame {
@@ -110,7 +105,7 @@ impl CallSite {
         tracer: &opentelemetry::global::BoxedTracer,
         attributes: A,
         wall: Option<SystemTime>,
-    ) -> (Context, Option<SystemTime>)
+    ) -> (Option<Context>, Option<SystemTime>)
     where
         A: FnOnce() -> I,
         I: IntoIterator<Item = KeyValue>,
@@ -136,10 +131,10 @@ impl CallSite {
                 // the context carries just that. The SDK's span is dropped
                 // now; it records nothing and exports nothing either way.
                 let span_context = opentelemetry::trace::Span::span_context(&span).clone();
-                return (parent.with_remote_span_context(span_context), None);
+                return (Some(parent.with_remote_span_context(span_context)), None);
             }
             opentelemetry::trace::Span::set_attributes(&mut span, attributes());
-            (parent.with_span(span), wall)
+            (Some(parent.with_span(span)), wall)
         })
     }
 }
