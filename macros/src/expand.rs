@@ -3,23 +3,33 @@
 use proc_macro2::{Span, TokenStream, TokenTree};
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned as _;
+use syn::visit::Visit;
+use syn::visit_mut::VisitMut;
 use syn::{
-    Block, Expr, ExprAsync, ExprCall, GenericArgument, ItemFn, PathArguments, ReturnType, Stmt,
-    Type, TypeParamBound,
+    AttrStyle, Block, Expr, ExprAsync, ExprCall, GenericArgument, ItemFn, PathArguments,
+    ReturnType, Stmt, Type, TypeParamBound,
 };
 
 use crate::args::Args;
 
-/// The shape of the function body, which decides how the outcome is reached.
+/// How the call is reached, decided from the signature alone.
 enum Form<'a> {
-    /// A plain function: the body runs inside a closure.
-    Sync,
-    /// `async fn`.
+    /// `async fn`: the body is the future.
     AsyncFn,
-    /// A function whose last expression is an `async` block, possibly inside
-    /// `Box::pin(...)` (the expansion of `#[async_trait]`, or hand-written):
-    /// the future is instrumented, not its construction.
-    ReturnsAsyncBlock(&'a ExprAsync),
+    /// `-> impl Future<Output = T>` or `-> impl IntoFuture<Output = T>`
+    /// (`T`, when given): the body builds the future, which is instrumented.
+    ImplFuture {
+        output: Option<&'a Type>,
+        into_future: bool,
+    },
+    /// A return type that can be named (`Result<T, E>`, `()`, a boxed
+    /// `dyn Future`, an alias): the runtime's `Select` decides, through the
+    /// type system, whether it is a future to instrument or a plain value.
+    Named(&'a Type),
+    /// A return type with `impl Trait` parts that is not a future (`Result<impl
+    /// Iterator, E>`), or `!`: a synchronous call, with the `impl` parts
+    /// left to inference.
+    Opaque,
 }
 
 /// Validates the item and expands it.
@@ -38,77 +48,138 @@ pub fn expand(args: &Args, item: &ItemFn) -> syn::Result<TokenStream> {
             "`#[instrument_errors]` cannot be applied to a variadic function",
         ));
     }
-    let form = if sig.asyncness.is_some() {
-        Form::AsyncFn
-    } else if let Some(block) = tail_async_block(&item.block) {
-        Form::ReturnsAsyncBlock(block)
-    } else if returns_future(&sig.output) {
-        return Err(no_async_tail(item));
-    } else {
-        Form::Sync
+    let unit: Type = syn::parse_quote!(());
+    let form = match &sig.output {
+        _ if sig.asyncness.is_some() => Form::AsyncFn,
+        ReturnType::Default => Form::Named(&unit),
+        ReturnType::Type(_, ty) => match future_bound(ty) {
+            Some((output, into_future)) => Form::ImplFuture {
+                output,
+                into_future,
+            },
+            None if contains_impl(ty) || matches!(**ty, Type::Never(_)) => Form::Opaque,
+            None => Form::Named(ty),
+        },
     };
+    let p = quote!(::instrument_errors::__private);
     let site = format_ident!("__IE_SITE", span = Span::mixed_site());
     let site_static = call_site(args, item, &site);
-    let classify = classify(args);
     let attributes = attributes(args);
-    let attrs = &item.attrs;
-    let vis = &item.vis;
     let block = &item.block;
+    // The return type with its `impl Trait` parts left to inference.
+    let ret_inferred = match &sig.output {
+        ReturnType::Type(_, ty) => infer_impl(ty),
+        ReturnType::Default => quote!(()),
+    };
+    // Names of the expansion's own locals: hygienic, so the body's bindings
+    // and `use` items cannot reach them.
+    let attrs_var = format_ident!("__ie_attributes", span = Span::mixed_site());
+    let body_var = format_ident!("__ie_body", span = Span::mixed_site());
+    let started = format_ident!("__ie_started", span = Span::mixed_site());
+    let output_var = format_ident!("__ie_output", span = Span::mixed_site());
+    let selectors = quote! {
+        #[allow(unused_imports)]
+        use #p::{
+            ViaBoxedLocalFuture as _, ViaBoxedSendFuture as _, ViaNamedFuture as _, ViaSync as _,
+        };
+    };
     let body = match form {
-        Form::Sync => {
-            let ret = match &sig.output {
-                ReturnType::Type(_, ty) if !contains_impl(&quote!(#ty)) => quote!(-> #ty),
-                ReturnType::Type(..) => quote!(),
-                ReturnType::Default => quote!(-> ()),
-            };
-            quote! {
-                #site_static
-                #site.start(|| #attributes).run(move || #ret #block, #classify)
-            }
-        }
         Form::AsyncFn => {
-            let pin_output = match &sig.output {
-                ReturnType::Type(_, ty) if !contains_impl(&quote!(#ty)) => fake_return(quote!(#ty)),
-                ReturnType::Type(..) => quote!(),
-                ReturnType::Default => fake_return(quote!(())),
-            };
-            let stmts = &block.stmts;
+            let classify = classify(args, None);
             quote! {
-                #site_static
-                #site.instrument(#attributes, async move { #pin_output #(#stmts)* }, #classify).await
+                #p::CallSite::instrument(
+                    &#site,
+                    #attributes,
+                    #p::typed_future::<#ret_inferred, _>(async move #block),
+                    #classify,
+                ).await
             }
         }
-        Form::ReturnsAsyncBlock(found) => {
-            // The block's output type, when the return type names it, is
-            // pinned as for `async fn`: the outcome is classified where the
-            // block is built, before inference would reach the return type.
-            let pin_output = future_output(&sig.output)
-                .filter(|ty| !contains_impl(&quote!(#ty)))
-                .map(|ty| fake_return(quote!(#ty)));
-            let fut = match pin_output {
-                Some(pin_output) => {
-                    let (attrs, capture, stmts) =
-                        (&found.attrs, &found.capture, &found.block.stmts);
-                    let async_token = &found.async_token;
-                    quote!(#(#attrs)* #async_token #capture { #pin_output #(#stmts)* })
-                }
-                None => quote!(#found),
+        Form::ImplFuture {
+            output,
+            into_future,
+        } => {
+            let output = output.map_or_else(|| quote!(_), infer_impl);
+            let classify = classify(args, None);
+            let build = if into_future {
+                quote!(#p::typed_into_future_from::<#output, _, _>(move || #block))
+            } else {
+                quote!(#p::typed_future_from::<#output, _, _>(move || #block))
             };
-            let replaced = replace_tail_async(
-                block,
-                quote!(#site.instrument(#attributes, #fut, #classify)),
-            );
             quote! {
-                #site_static
-                #replaced
+                let #attrs_var = #attributes;
+                let #body_var = #build;
+                #p::CallSite::instrument(&#site, #attrs_var, #body_var, #classify)
+            }
+        }
+        Form::Named(ty) => {
+            let classify = classify(args, None);
+            match tail_boxed_async(block) {
+                // `Box::pin(async move { .. })` as the only way out of the
+                // body (what `#[async_trait]` writes): the `async` block is
+                // instrumented in place, in the same box.
+                Some((rest, func, found)) => {
+                    let wrapped = quote! {
+                        #p::CallSite::instrument(
+                            &#site,
+                            #attrs_var,
+                            #p::typed_future_as(#output_var, #found),
+                            #classify,
+                        )
+                    };
+                    let brace = block.brace_token;
+                    let mut inner = TokenStream::new();
+                    brace.surround(&mut inner, |t| t.extend(quote!(#(#rest)* #func(#wrapped))));
+                    quote! {
+                        let #attrs_var = #attributes;
+                        let #output_var = #p::output_of::<#ty>();
+                        #inner
+                    }
+                }
+                None => quote! {
+                    let #started = {
+                        #selectors
+                        (&&#p::Select::<#ty>::NEW).ie_start(&#site, || #attributes)
+                    };
+                    let #body_var = move || -> #ty #block;
+                    {
+                        #selectors
+                        (&&#p::Select::<#ty>::NEW).ie_run(#started, #body_var, #classify)
+                    }
+                },
+            }
+        }
+        Form::Opaque => {
+            let classify = match &sig.output {
+                ReturnType::Type(_, ty) if matches!(**ty, Type::Never(_)) => classify(args, None),
+                _ => classify(args, Some(&ret_inferred)),
+            };
+            quote! {
+                #p::Frame::run(
+                    #p::CallSite::start(&#site, || #attributes),
+                    move || -> #ret_inferred #block,
+                    #classify,
+                )
             }
         }
     };
-    Ok(quote! {
-        #(#attrs)*
-        #vis #sig {
+    let (outer, inner): (Vec<_>, Vec<_>) = item
+        .attrs
+        .iter()
+        .partition(|a| matches!(a.style, AttrStyle::Outer));
+    let vis = &item.vis;
+    // The generated body keeps the braces (and so the spans) of the user's.
+    let mut fn_body = TokenStream::new();
+    item.block.brace_token.surround(&mut fn_body, |t| {
+        t.extend(quote! {
+            #(#inner)*
+            #site_static
             #body
-        }
+        });
+    });
+    Ok(quote! {
+        #(#outer)*
+        #vis #sig #fn_body
     })
 }
 
@@ -173,7 +244,7 @@ fn attributes(args: &Args) -> TokenStream {
 
 /// The closure that turns `&ReturnType` into a `Verdict`, written where the
 /// type is concrete so that the runtime's autoref probes resolve.
-fn classify(args: &Args) -> TokenStream {
+fn classify(args: &Args, param: Option<&TokenStream>) -> TokenStream {
     let p = quote!(::instrument_errors::__private);
     let out = format_ident!("__ie_out", span = Span::mixed_site());
     let ok = format_ident!("__ie_ok", span = Span::mixed_site());
@@ -209,8 +280,12 @@ fn classify(args: &Args) -> TokenStream {
     } else {
         quote!(::core::option::Option::None)
     };
+    let param = match param {
+        Some(ty) => quote!(#out: &#ty),
+        None => quote!(#out),
+    };
     quote! {
-        |#out| {
+        |#param| {
             #[allow(unused_imports)]
             use #p::{NotAResult as _, ViaDisplay as _, ViaError as _, ViaErrorType as _,
                      ViaNoDisplay as _, ViaNoError as _, ViaTypeName as _};
@@ -229,166 +304,103 @@ fn classify(args: &Args) -> TokenStream {
     }
 }
 
-/// Pins the output type of an `async` block to the function's return type,
-/// so that `?` and `return` inside it infer as they do in the function.
-fn fake_return(ty: TokenStream) -> TokenStream {
-    let var = format_ident!("__ie_ret", span = Span::mixed_site());
-    quote! {
-        #[allow(
-            unknown_lints, unreachable_code, clippy::diverging_sub_expression,
-            clippy::empty_loop, clippy::let_unit_value, clippy::let_with_type_underscore,
-            clippy::needless_return, clippy::unreachable
-        )]
-        if false {
-            let #var: #ty = loop {};
-            return #var;
+/// Whether a type has `impl Trait` parts.
+fn contains_impl(ty: &Type) -> bool {
+    struct Find(bool);
+    impl<'ast> Visit<'ast> for Find {
+        fn visit_type_impl_trait(&mut self, _: &'ast syn::TypeImplTrait) {
+            self.0 = true;
         }
     }
+    let mut find = Find(false);
+    find.visit_type(ty);
+    find.0
 }
 
-/// The `async` block that is the function's last expression, bare or as the
-/// argument of `Box::pin(...)`.
-fn tail_async_block(block: &Block) -> Option<&ExprAsync> {
-    let Some(Stmt::Expr(expr, None)) = block.stmts.last() else {
-        return None;
+/// The type with its `impl Trait` parts replaced by `_`, for inference to
+/// fill in: the signature alone then decides what the outcome's type is.
+fn infer_impl(ty: &Type) -> TokenStream {
+    struct Replace;
+    impl VisitMut for Replace {
+        fn visit_type_mut(&mut self, ty: &mut Type) {
+            if let Type::ImplTrait(t) = ty {
+                *ty = Type::Infer(syn::TypeInfer {
+                    underscore_token: syn::Token![_](t.impl_token.span),
+                });
+            } else {
+                syn::visit_mut::visit_type_mut(self, ty);
+            }
+        }
+    }
+    let mut ty = ty.clone();
+    Replace.visit_type_mut(&mut ty);
+    quote!(#ty)
+}
+
+/// `Some((Output, is IntoFuture))` when the return type is `impl Future<..>`
+/// or `impl IntoFuture<..>`.
+fn future_bound(ty: &Type) -> Option<(Option<&Type>, bool)> {
+    let bounds = match ty {
+        Type::ImplTrait(t) => &t.bounds,
+        Type::Paren(t) => return future_bound(&t.elem),
+        Type::Group(t) => return future_bound(&t.elem),
+        _ => return None,
     };
-    match expr {
-        Expr::Async(found) => Some(found),
-        Expr::Call(ExprCall { func, args, .. }) if args.len() == 1 && is_box_pin(func) => {
-            match args.first() {
-                Some(Expr::Async(found)) => Some(found),
-                _ => None,
-            }
+    bounds.iter().find_map(|bound| {
+        let TypeParamBound::Trait(bound) = bound else {
+            return None;
+        };
+        let last = bound.path.segments.last()?;
+        let into_future = last.ident == "IntoFuture";
+        if last.ident != "Future" && !into_future {
+            return None;
         }
-        _ => None,
-    }
-}
-
-/// `T` in a return type `impl Future<Output = T>`, `Pin<Box<dyn Future<Output
-/// = T> + Send>>` (also what `#[async_trait]` writes) or `impl IntoFuture<..>`.
-fn future_output(output: &ReturnType) -> Option<&Type> {
-    fn in_bounds<'a>(bounds: impl IntoIterator<Item = &'a TypeParamBound>) -> Option<&'a Type> {
-        bounds.into_iter().find_map(|bound| {
-            let TypeParamBound::Trait(bound) = bound else {
-                return None;
-            };
-            let last = bound.path.segments.last()?;
-            if last.ident != "Future" && last.ident != "IntoFuture" {
-                return None;
-            }
-            let PathArguments::AngleBracketed(args) = &last.arguments else {
-                return None;
-            };
-            args.args.iter().find_map(|arg| match arg {
+        let output = match &last.arguments {
+            PathArguments::AngleBracketed(args) => args.args.iter().find_map(|arg| match arg {
                 GenericArgument::AssocType(assoc) if assoc.ident == "Output" => Some(&assoc.ty),
-                _ => None,
-            })
-        })
-    }
-    fn in_type(ty: &Type) -> Option<&Type> {
-        match ty {
-            Type::ImplTrait(t) => in_bounds(&t.bounds),
-            Type::TraitObject(t) => in_bounds(&t.bounds),
-            Type::Paren(t) => in_type(&t.elem),
-            Type::Group(t) => in_type(&t.elem),
-            // `Pin<Box<dyn Future<..>>>`
-            Type::Path(p) => p.path.segments.last().and_then(|s| match &s.arguments {
-                PathArguments::AngleBracketed(args) => args.args.iter().find_map(|a| match a {
-                    GenericArgument::Type(t) => in_type(t),
-                    _ => None,
-                }),
                 _ => None,
             }),
             _ => None,
-        }
-    }
-    match output {
-        ReturnType::Type(_, ty) => in_type(ty),
-        ReturnType::Default => None,
-    }
+        };
+        Some((output, into_future))
+    })
 }
 
-/// Whether the return type is visibly a future: `impl Future<..>`,
-/// `Pin<Box<dyn Future<..>>>`, `impl IntoFuture`. A future behind a named
-/// type (`JoinHandle<T>`, a `BoxFuture` alias) cannot be seen here.
-fn returns_future(output: &ReturnType) -> bool {
-    fn walk(tokens: TokenStream, in_bound: bool) -> bool {
-        let mut in_bound = in_bound;
-        tokens.into_iter().any(|tt| match tt {
-            TokenTree::Ident(i) if i == "impl" || i == "dyn" => {
-                in_bound = true;
-                false
-            }
-            TokenTree::Ident(i) => in_bound && (i == "Future" || i == "IntoFuture"),
-            TokenTree::Group(g) => walk(g.stream(), in_bound),
-            _ => false,
-        })
-    }
-    match output {
-        ReturnType::Type(_, ty) => walk(quote!(#ty), false),
-        ReturnType::Default => false,
-    }
-}
-
-/// The error for a function that returns a future built some other way than
-/// by a tail `async` block: instrumenting it would time the construction of
-/// the future, not the operation.
-fn no_async_tail(item: &ItemFn) -> syn::Error {
-    let has_async_block = item.block.stmts.iter().any(|stmt| {
-        quote!(#stmt)
-            .into_iter()
-            .any(|tt| matches!(tt, TokenTree::Ident(i) if i == "async"))
-    });
-    let message = if has_async_block {
-        "`#[instrument_errors]` on a function that returns a future needs the `async` block to \
-         be the function's last expression, written in place (`async move { .. }` or \
-         `Box::pin(async move { .. })`), so that it can instrument the future and not its \
-         construction; return the `async` block itself, not a variable or a call that holds it, \
-         or make the function an `async fn`"
-    } else {
-        "`#[instrument_errors]` on a function that returns a future needs an `async` block as \
-         the function's last expression (`async move { .. }` or `Box::pin(async move { .. })`), \
-         so that it can instrument the future and not its construction; end the body with \
-         `async move { <the future>.await }`, or make the function an `async fn`"
+/// When the body's last expression is `Box::pin(async ..)` and nothing else
+/// can leave the body (no `return` anywhere before it, macros included): the
+/// statements before it, the `Box::pin` path and the `async` block.
+fn tail_boxed_async(block: &Block) -> Option<(&[Stmt], &Expr, &ExprAsync)> {
+    let (Stmt::Expr(Expr::Call(ExprCall { func, args, .. }), None), rest) =
+        block.stmts.split_last()?
+    else {
+        return None;
     };
-    match item.block.stmts.last() {
-        Some(last) => syn::Error::new_spanned(last, message),
-        None => syn::Error::new_spanned(&item.sig.output, message),
-    }
-}
-
-fn is_box_pin(func: &Expr) -> bool {
-    let Expr::Path(path) = func else { return false };
-    let segments: Vec<String> = path
+    let Expr::Path(path) = &**func else {
+        return None;
+    };
+    let names: Vec<String> = path
         .path
         .segments
         .iter()
         .map(|s| s.ident.to_string())
         .collect();
-    segments.ends_with(&["Box".to_owned(), "pin".to_owned()])
-}
-
-/// The block with its tail `async` block replaced by `wrapped`.
-fn replace_tail_async(block: &Block, wrapped: TokenStream) -> TokenStream {
-    let (last, rest) = block
-        .stmts
-        .split_last()
-        .expect("tail_async_block found a tail");
-    let last = match last {
-        Stmt::Expr(Expr::Call(call), None) => {
-            let func = &call.func;
-            quote!(#func(#wrapped))
-        }
-        _ => wrapped,
+    if !names.ends_with(&["Box".to_owned(), "pin".to_owned()]) || args.len() != 1 {
+        return None;
+    }
+    let Some(Expr::Async(found)) = args.first() else {
+        return None;
     };
-    quote!(#(#rest)* #last)
+    let returns = rest.iter().any(|stmt| has_return(quote!(#stmt)));
+    (!returns).then_some((rest, &**func, found))
 }
 
-fn contains_impl(tokens: &TokenStream) -> bool {
-    tokens.clone().into_iter().any(|tt| match tt {
-        TokenTree::Ident(i) => i == "impl",
-        TokenTree::Group(g) => contains_impl(&g.stream()),
-        _ => false,
+/// Whether the tokens hold a `return` (or a `?`, which returns too).
+fn has_return(tokens: TokenStream) -> bool {
+    tokens.into_iter().any(|tt| match tt {
+        TokenTree::Ident(i) => i == "return",
+        TokenTree::Punct(p) => p.as_char() == '?',
+        TokenTree::Group(g) => has_return(g.stream()),
+        TokenTree::Literal(_) => false,
     })
 }
 

@@ -149,6 +149,7 @@
 
 mod cardinality;
 mod classify;
+mod dispatch;
 mod event;
 pub mod exception;
 mod frame;
@@ -271,6 +272,10 @@ pub mod __private {
     pub use crate::event::{emit_exception, EXCEPTION_FIELDS};
     pub use crate::exception::ExceptionRecord;
     pub use crate::frame::Frame;
+    pub use crate::dispatch::{
+        output_of, typed_future, typed_future_as, typed_future_from, typed_into_future_from, Select,
+        UnsupportedFutureType, ViaBoxedLocalFuture, ViaBoxedSendFuture, ViaNamedFuture, ViaSync,
+    };
     pub use crate::future::Instrumented;
     pub use crate::site::{CallSite, ExceptionSink, Info, Kind};
     pub use crate::value::{attribute, AttributeValue};
