@@ -141,7 +141,7 @@ pub fn expand(args: &Args, item: &ItemFn) -> syn::Result<TokenStream> {
                         #selectors
                         (&&#p::Select::<#ty>::NEW).ie_start(&#site, || #attributes)
                     };
-                    let #body_var = move || -> #ty #block;
+                    let #body_var = #p::once(move || -> #ty #block);
                     {
                         #selectors
                         (&&#p::Select::<#ty>::NEW).ie_run(#started, #body_var, #classify)

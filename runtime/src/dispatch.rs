@@ -170,6 +170,13 @@ macro_rules! boxed_future {
 boxed_future!(ViaBoxedSendFuture, + Send);
 boxed_future!(ViaBoxedLocalFuture,);
 
+/// The body of a call as an `FnOnce` closure: a closure that reborrows what it
+/// captured (`&mut self.field`) can then return the borrow.
+#[inline(always)]
+pub fn once<R, B: FnOnce() -> R>(body: B) -> B {
+    body
+}
+
 /// Gives a future its expected output type `O`, so that `?` and `return` in
 /// an `async` block infer as they do where the function's return type is
 /// the expectation.

@@ -273,7 +273,7 @@ pub mod __private {
     pub use crate::exception::ExceptionRecord;
     pub use crate::frame::Frame;
     pub use crate::dispatch::{
-        output_of, typed_future, typed_future_as, typed_future_from, typed_into_future_from, Select,
+        once, output_of, typed_future, typed_future_as, typed_future_from, typed_into_future_from, Select,
         UnsupportedFutureType, ViaBoxedLocalFuture, ViaBoxedSendFuture, ViaNamedFuture, ViaSync,
     };
     pub use crate::future::Instrumented;
