@@ -83,7 +83,31 @@ pub fn expand(args: &Args, item: &ItemFn) -> syn::Result<TokenStream> {
             ViaBoxedLocalFuture as _, ViaBoxedSendFuture as _, ViaNamedFuture as _, ViaSync as _,
         };
     };
+    let track_caller = item.attrs.iter().any(|a| a.path().is_ident("track_caller"));
     let body = match form {
+        Form::Named(_) | Form::Opaque if track_caller => {
+            let ret = match form {
+                Form::Named(ty) => quote!(#ty),
+                _ => ret_inferred.clone(),
+            };
+            let start = match form {
+                Form::Named(ty) => quote! {{
+                    #selectors
+                    (&&#p::Select::<#ty>::NEW).ie_start(&#site, || #attributes)
+                }},
+                _ => quote!(#p::CallSite::start(&#site, || #attributes)),
+            };
+            let label = syn::Lifetime::new("'__ie_body", Span::mixed_site());
+            let inline = crate::inline::rewrite(block, &label)?;
+            let classify = classify(args, None);
+            let frame = format_ident!("__ie_frame", span = Span::mixed_site());
+            quote! {
+                let #frame = #p::InlineFrame::enter(#start);
+                let #output_var: #ret = #label: #inline;
+                #p::InlineFrame::finish(#frame, &#output_var, #classify);
+                #output_var
+            }
+        }
         Form::AsyncFn => {
             let classify = classify(args, None);
             quote! {

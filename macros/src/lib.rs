@@ -8,6 +8,7 @@ mod derive;
 mod expand;
 #[cfg(test)]
 mod fuzz_tests;
+mod inline;
 
 use proc_macro::TokenStream;
 use quote::ToTokens as _;

@@ -154,6 +154,7 @@ mod event;
 pub mod exception;
 mod frame;
 mod future;
+mod inline;
 mod site;
 mod value;
 
@@ -269,14 +270,16 @@ pub mod __private {
         error_if, error_type, ok_if, Failure, NotAResult, Outcome, Probe, ReturnTypeIsNotAResult,
         Split, Verdict, ViaDisplay, ViaError, ViaErrorType, ViaNoDisplay, ViaNoError, ViaTypeName,
     };
+    pub use crate::dispatch::{
+        once, output_of, typed_future, typed_future_as, typed_future_from, typed_into_future_from,
+        Select, UnsupportedFutureType, ViaBoxedLocalFuture, ViaBoxedSendFuture, ViaNamedFuture,
+        ViaSync,
+    };
     pub use crate::event::{emit_exception, EXCEPTION_FIELDS};
     pub use crate::exception::ExceptionRecord;
     pub use crate::frame::Frame;
-    pub use crate::dispatch::{
-        once, output_of, typed_future, typed_future_as, typed_future_from, typed_into_future_from, Select,
-        UnsupportedFutureType, ViaBoxedLocalFuture, ViaBoxedSendFuture, ViaNamedFuture, ViaSync,
-    };
     pub use crate::future::Instrumented;
+    pub use crate::inline::{Branch, FromResidual, InlineFrame};
     pub use crate::site::{CallSite, ExceptionSink, Info, Kind};
     pub use crate::value::{attribute, AttributeValue};
     pub use opentelemetry::KeyValue;
