@@ -178,9 +178,12 @@ pub fn expand(args: &Args, item: &ItemFn) -> syn::Result<TokenStream> {
                 ReturnType::Type(_, ty) if matches!(**ty, Type::Never(_)) => classify(args, None),
                 _ => classify(args, Some(&ret_inferred)),
             };
-            quote! {
-                #p::Frame::run(
-                    #p::CallSite::start(&#site, || #attributes),
+            // Spanned at the body: a type error in the body ("return type
+            // was inferred to be ...") points there, as on the plain function.
+            let body_span = block.brace_token.span.join();
+            quote_spanned! {body_span=>
+                ::instrument_errors::__private::Frame::run(
+                    ::instrument_errors::__private::CallSite::start(&#site, || #attributes),
                     move || -> #ret_inferred #block,
                     #classify,
                 )

@@ -147,7 +147,7 @@ impl VisitMut for Rewriter<'_> {
                         ::core::ops::ControlFlow::Break(r) => (),
                     }
                 };
-                branch.arms[1].body = Box::new(breaking(label, span, residual));
+                *branch.arms[1].body = breaking(label, span, residual);
                 *expr = Expr::Match(branch);
             }
             Expr::Macro(mac) => self.check_macro(&mac.mac),

@@ -217,6 +217,8 @@ pub const fn output_of<F: Future + ?Sized>() -> PhantomData<F::Output> {
 }
 
 #[cfg(test)]
+// The borrows select the branch under test.
+#[allow(clippy::needless_borrow)]
 mod tests {
     use super::*;
     use crate::site::{Info, Kind};
