@@ -189,29 +189,46 @@ pub use tracing;
 /// | `log = false` | no exception log record |
 ///
 /// `S` is anything `Into<Cow<'static, str>>`. Functions are closures or paths.
-/// Works on free functions, methods, `async fn`, functions returning
-/// `impl Future` from an `async` block, and `#[async_trait]` methods.
+/// Works on free functions, methods (any receiver), generic functions,
+/// `unsafe fn`, `extern "C" fn`, `#[track_caller]` functions, `async fn` and
+/// functions returning futures (below). Only the signature decides how a call
+/// is recorded: a return type `Result<impl Trait, E>` is classified by `E`
+/// even when the body never names it. The function keeps its attributes
+/// (inner ones too), its lints and its `#[track_caller]` location.
+///
+/// `#[track_caller]` functions run their body inline (not in a closure, which
+/// `#[track_caller]` does not reach): their `return` and `?` (on `Result` and
+/// `Option`) are seen by the attribute; a macro call that may return unseen
+/// (`bail!`, `ensure!`, a `?` inside `println!(..)`) is a compile error, and a
+/// panic is recorded without its message.
 ///
 /// # Async
 ///
-/// Supported: `async fn` (free functions, methods, generic ones, native
-/// `async fn` in traits, implementations and default methods),
-/// `#[async_trait]` methods (implementations and default methods), and
-/// functions returning a future whose last expression is an `async` block,
-/// bare or in `Box::pin(..)`:
+/// **A function whose return type is a future has its returned future
+/// instrumented, never its construction.** That is `async fn` (free
+/// functions, methods, generic ones, native `async fn` in traits,
+/// `#[async_trait]` methods), `-> impl Future<Output = T>` or
+/// `-> impl IntoFuture<Output = T>` whatever the body ends with, and
+/// `-> Pin<Box<dyn Future<Output = T> (+ Send) + '_>>` or any alias of it
+/// (`futures::future::BoxFuture`, `LocalBoxFuture`, your own), whatever builds
+/// the box:
 ///
 /// ```
 /// # use instrument_errors::instrument_errors;
 /// # use std::future::Future;
+/// async fn inner(id: u32) -> Result<u32, std::io::Error> {
+///     Ok(id)
+/// }
+///
 /// #[instrument_errors]
 /// fn fetch(id: u32) -> impl Future<Output = Result<u32, std::io::Error>> {
-///     async move { Ok(id) } // the future is instrumented, not its construction
+///     inner(id) // the returned future is instrumented, not this call
 /// }
 /// ```
 ///
-/// A function whose return type is visibly a future (`impl Future`,
-/// `dyn Future`) but whose body does not end in an `async` block is a compile
-/// error that says how to write it.
+/// Another named type implementing `Future` (`std::future::Ready<T>`, a
+/// `JoinHandle`, a generic `F: Future`) cannot be returned instrumented in its
+/// own type: a compile error says to return `impl Future` or a boxed future.
 ///
 /// * **The span and the clock start at the first poll**, not when the future
 ///   is built; a future never polled records nothing. The span is a child of
