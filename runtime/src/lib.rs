@@ -149,6 +149,7 @@
 
 mod cardinality;
 mod classify;
+mod error_type;
 mod event;
 pub mod exception;
 mod frame;
@@ -268,12 +269,14 @@ pub mod __private {
         error_if, error_type, ok_if, Failure, NotAResult, Outcome, Probe, ReturnTypeIsNotAResult,
         Split, Verdict, ViaDisplay, ViaError, ViaErrorType, ViaNoDisplay, ViaNoError, ViaTypeName,
     };
+    pub use crate::error_type::{Downcast, Downcaster, ViaDowncast, ViaNoDowncast};
     pub use crate::event::{emit_exception, EXCEPTION_FIELDS};
     pub use crate::exception::ExceptionRecord;
     pub use crate::frame::Frame;
     pub use crate::future::Instrumented;
     pub use crate::site::{CallSite, ExceptionSink, Info, Kind};
     pub use crate::value::{attribute, AttributeValue};
+    pub use inventory;
     pub use opentelemetry::KeyValue;
     pub use tracing;
 }
