@@ -288,7 +288,10 @@ mod tests {
     #[test]
     fn probes_of_std_and_erased_errors() {
         let io = std::io::Error::from(std::io::ErrorKind::NotFound);
-        assert_eq!((&Probe(&io)).ie_error_type(), "std::io::ErrorKind::NotFound");
+        assert_eq!(
+            (&Probe(&io)).ie_error_type(),
+            "std::io::ErrorKind::NotFound"
+        );
         let parse = "x".parse::<u8>().unwrap_err();
         assert_eq!((&Probe(&parse)).ie_error_type(), "std::num::ParseIntError");
         assert!((&Probe(&parse)).ie_error().is_some());

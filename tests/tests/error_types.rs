@@ -62,7 +62,11 @@ fn recorded(name: &str) -> (String, Log) {
     let metric = format!("{name}.duration");
     let points = t.points(&metric, &[]);
     assert_eq!(points.len(), 1, "one point for {metric}: {points:?}");
-    assert_eq!(points[0].get("error.type"), Some(value.as_str()), "{metric}");
+    assert_eq!(
+        points[0].get("error.type"),
+        Some(value.as_str()),
+        "{metric}"
+    );
     let logs = t.logs_named(&format!("{name}.exception"));
     assert_eq!(logs.len(), 1, "one exception record for {name}");
     assert_eq!(
@@ -116,10 +120,7 @@ fn transparent_wrappers_report_the_inner_value() {
     let (value, log) = recorded("et.app.store");
     assert_eq!(value, "timeout");
     assert_eq!(log.get("exception.message"), Some("the store failed"));
-    assert_eq!(
-        stacktrace(&log),
-        Some("caused by (0): the store timed out")
-    );
+    assert_eq!(stacktrace(&log), Some("caused by (0): the store timed out"));
 
     let _ = app_io();
     assert_eq!(
@@ -169,7 +170,10 @@ fn io_kinds_are_told_apart() {
     let _ = denied();
     let (value, log) = recorded("et.io.denied");
     assert_eq!(value, "std::io::ErrorKind::PermissionDenied");
-    assert_eq!(log.get("exception.message"), Some("cannot open /etc/shadow"));
+    assert_eq!(
+        log.get("exception.message"),
+        Some("cannot open /etc/shadow")
+    );
 
     // `io::Error::other(e)` wraps `e`: the original is preferred.
     let _ = io_other_over_derived();
@@ -254,18 +258,12 @@ fn anyhow_reports_what_it_wraps() {
     let (value, log) = recorded("et.anyhow.derived");
     assert_eq!(value, "not_found");
     assert_eq!(log.get("exception.message"), Some("loading user 7"));
-    assert_eq!(
-        stacktrace(&log),
-        Some("caused by (0): no such row")
-    );
+    assert_eq!(stacktrace(&log), Some("caused by (0): no such row"));
 
     let _ = anyhow_wrapper();
     let (value, log) = recorded("et.anyhow.wrapper");
     assert_eq!(value, "timeout");
-    assert_eq!(
-        stacktrace(&log),
-        Some("caused by (0): the store timed out")
-    );
+    assert_eq!(stacktrace(&log), Some("caused by (0): the store timed out"));
 
     let _ = anyhow_parse();
     assert_eq!(recorded("et.anyhow.parse").0, "std::num::ParseIntError");
@@ -309,10 +307,7 @@ fn eyre_reports_what_it_wraps() {
     let (value, log) = recorded("et.eyre.derived");
     assert_eq!(value, "timeout");
     assert_eq!(log.get("exception.message"), Some("saving the order"));
-    assert_eq!(
-        stacktrace(&log),
-        Some("caused by (0): the store timed out")
-    );
+    assert_eq!(stacktrace(&log), Some("caused by (0): the store timed out"));
 
     let _ = eyre_io();
     assert_eq!(
@@ -399,10 +394,7 @@ fn boxed_errors_report_their_chain() {
     let (value, log) = recorded("et.box.derived");
     assert_eq!(value, "not_found");
     assert_eq!(log.get("exception.message"), Some("the store failed"));
-    assert_eq!(
-        stacktrace(&log),
-        Some("caused by (0): no such row")
-    );
+    assert_eq!(stacktrace(&log), Some("caused by (0): no such row"));
 
     let _ = boxed_io();
     assert_eq!(recorded("et.box.io").0, "std::io::ErrorKind::TimedOut");
@@ -476,6 +468,38 @@ fn computed_root_cause_names_are_bounded() {
             .map(|p| p.count),
         Some(10)
     );
+}
+
+// ---------------------------------------------------------------- generic and local
+
+/// A generic wrapper: the bound on the field is added by the derive. Not
+/// registered for erased errors (no single type to look for), its own
+/// `ErrorType` works.
+#[derive(Debug, ErrorType)]
+enum Layered<E> {
+    #[error_type(transparent)]
+    Inner(E),
+    Closed,
+}
+
+#[test]
+fn generic_transparent_and_local_types() {
+    let _t = telemetry();
+    assert_eq!(Layered::Inner(StoreError::TimedOut).error_type(), "timeout");
+    assert_eq!(
+        Layered::Inner(std::io::Error::from(std::io::ErrorKind::NotFound)).error_type(),
+        "std::io::ErrorKind::NotFound"
+    );
+    assert_eq!(Layered::<StoreError>::Closed.error_type(), "closed");
+
+    // A type declared in a function body is registered too.
+    #[derive(Debug, thiserror::Error, ErrorType)]
+    enum Local {
+        #[error("local failure")]
+        Failure,
+    }
+    let e = anyhow::Error::from(Local::Failure).context("outer");
+    assert_eq!(e.error_type(), "failure");
 }
 
 // ---------------------------------------------------------------- by hand
