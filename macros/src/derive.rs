@@ -10,7 +10,7 @@ enum Given {
     /// `#[error_type("...")]`.
     Literal(LitStr),
     /// `#[error_type(transparent)]`, with the attribute for error spans.
-    Transparent(Attribute),
+    Transparent(Box<Attribute>),
 }
 
 /// Expands the derive.
@@ -211,7 +211,7 @@ fn given(attrs: &[Attribute]) -> syn::Result<Option<Given>> {
             .parse_args::<syn::Ident>()
             .is_ok_and(|i| i == "transparent")
         {
-            Given::Transparent(attr.clone())
+            Given::Transparent(Box::new(attr.clone()))
         } else {
             return Err(syn::Error::new_spanned(
                 attr,

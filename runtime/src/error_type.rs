@@ -396,6 +396,8 @@ impl<T: ?Sized> ViaNoDowncast for &Downcast<T> {
 }
 
 #[cfg(test)]
+// The borrows select the specialization under test.
+#[allow(clippy::needless_borrow)]
 mod tests {
     use super::*;
 

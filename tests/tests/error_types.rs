@@ -222,7 +222,7 @@ fn anyhow_wrapper() -> anyhow::Result<()> {
 
 #[instrument_errors(name = "et.anyhow.parse", metric = "et.anyhow.parse.duration")]
 fn anyhow_parse() -> anyhow::Result<u16> {
-    Ok("x".parse::<u16>().context("parsing the port")?)
+    "x".parse::<u16>().context("parsing the port")
 }
 
 #[instrument_errors(name = "et.anyhow.msg", metric = "et.anyhow.msg.duration")]

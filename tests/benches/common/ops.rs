@@ -297,7 +297,7 @@ pub fn traced_async_op(fail: bool) -> Result<u64, OpError> {
 #[inline(never)]
 pub fn bare_anyhow(fail: bool) -> anyhow::Result<u64> {
     use anyhow::Context as _;
-    Ok(body(fail).context("reading the store")?)
+    body(fail).context("reading the store")
 }
 
 /// `#[instrument_errors]` over an `anyhow::Error` with context: on failure
@@ -307,7 +307,7 @@ pub fn bare_anyhow(fail: bool) -> anyhow::Result<u64> {
 #[instrument_errors]
 pub fn instrumented_anyhow(fail: bool) -> anyhow::Result<u64> {
     use anyhow::Context as _;
-    Ok(body(fail).context("reading the store")?)
+    body(fail).context("reading the store")
 }
 
 pub fn bare_anyhow_op(fail: bool) -> Result<u64, OpError> {
