@@ -31,8 +31,9 @@ pub struct Failure<'a> {
     pub error_type: Cow<'static, str>,
     /// The error's message, formatted only when something will record it.
     pub message: Option<&'a dyn Display>,
-    /// The error itself when it implements `std::error::Error`: its `source()`
-    /// chain becomes `exception.stacktrace`.
+    /// The error itself when it implements `std::error::Error`, or the
+    /// outermost error of a type-erased one (`Box<dyn Error>`, `anyhow`,
+    /// `eyre`): its `source()` chain becomes `exception.stacktrace`.
     pub error: Option<&'a dyn Error>,
 }
 
