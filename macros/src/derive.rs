@@ -1,46 +1,100 @@
 //! `#[derive(ErrorType)]`.
 
 use proc_macro2::TokenStream;
-use quote::quote;
-use syn::{Attribute, Data, DeriveInput, Fields, LitStr};
+use quote::{quote, quote_spanned};
+use syn::spanned::Spanned as _;
+use syn::{Attribute, Data, DeriveInput, Fields, Generics, LitStr, Type};
+
+/// What `#[error_type(...)]` says.
+enum Given {
+    /// `#[error_type("...")]`.
+    Literal(LitStr),
+    /// `#[error_type(transparent)]`, with the attribute for error spans.
+    Transparent(Box<Attribute>),
+}
 
 /// Expands the derive.
 pub fn derive(input: &DeriveInput) -> syn::Result<TokenStream> {
     let ident = &input.ident;
-    let (impl_generics, ty_generics, where_clause) = input.generics.split_for_impl();
+    let mut generics = input.generics.clone();
+    let mut transparent_types = Vec::new();
     let body = match &input.data {
         Data::Enum(data) => {
             if let Some(attr) = input.attrs.iter().find(|a| a.path().is_ident("error_type")) {
                 return Err(syn::Error::new_spanned(
                     attr,
-                    "on an enum, put `#[error_type(\"...\")]` on the variants, not on the enum",
+                    "on an enum, put `#[error_type(\"...\")]` or `#[error_type(transparent)]` \
+                     on the variants, not on the enum",
                 ));
             }
             let mut arms = Vec::new();
+            let mut errors: Option<syn::Error> = None;
             for variant in &data.variants {
-                let name = match literal(&variant.attrs)? {
-                    Some(lit) => lit,
-                    None => LitStr::new(
-                        &snake_case(&variant.ident.to_string()),
-                        variant.ident.span(),
-                    ),
-                };
                 let v = &variant.ident;
-                let pattern = match &variant.fields {
-                    Fields::Named(_) => quote!(Self::#v { .. }),
-                    Fields::Unnamed(_) => quote!(Self::#v(..)),
-                    Fields::Unit => quote!(Self::#v),
+                let given = match given(&variant.attrs) {
+                    Ok(given) => given,
+                    Err(e) => {
+                        combine(&mut errors, e);
+                        continue;
+                    }
                 };
-                arms.push(quote!(#pattern => #name,));
+                match given {
+                    Some(Given::Transparent(attr)) => match only_field(&variant.fields, &attr) {
+                        Ok(ty) => {
+                            let call = transparent_call(ty);
+                            transparent_types.push(ty.clone());
+                            let pattern = match &variant.fields {
+                                Fields::Named(named) => {
+                                    let name = named.named[0].ident.as_ref();
+                                    quote!(Self::#v { #name: __ie_field })
+                                }
+                                _ => quote!(Self::#v(__ie_field)),
+                            };
+                            arms.push(quote!(#pattern => #call,));
+                        }
+                        Err(e) => combine(&mut errors, e),
+                    },
+                    literal => {
+                        let name = match literal {
+                            Some(Given::Literal(lit)) => lit,
+                            _ => LitStr::new(&snake_case(&v.to_string()), v.span()),
+                        };
+                        let pattern = match &variant.fields {
+                            Fields::Named(_) => quote!(Self::#v { .. }),
+                            Fields::Unnamed(_) => quote!(Self::#v(..)),
+                            Fields::Unit => quote!(Self::#v),
+                        };
+                        arms.push(quote!(#pattern => ::std::borrow::Cow::Borrowed(#name),));
+                    }
+                }
+            }
+            if let Some(errors) = errors {
+                return Err(errors);
             }
             if arms.is_empty() {
                 quote!(match *self {})
             } else {
-                quote!(::std::borrow::Cow::Borrowed(match self { #(#arms)* }))
+                quote!(match self { #(#arms)* })
             }
         }
-        Data::Struct(_) => match literal(&input.attrs)? {
-            Some(lit) => quote!(::std::borrow::Cow::Borrowed(#lit)),
+        Data::Struct(data) => match given(&input.attrs)? {
+            Some(Given::Literal(lit)) => quote!(::std::borrow::Cow::Borrowed(#lit)),
+            Some(Given::Transparent(attr)) => {
+                let ty = only_field(&data.fields, &attr)?;
+                let call = transparent_call(ty);
+                transparent_types.push(ty.clone());
+                let field = match &data.fields {
+                    Fields::Named(named) => {
+                        let name = named.named[0].ident.as_ref();
+                        quote!(#name)
+                    }
+                    _ => quote!(0),
+                };
+                quote!({
+                    let __ie_field = &self.#field;
+                    #call
+                })
+            }
             None => quote!(::std::borrow::Cow::Borrowed(::std::any::type_name::<Self>())),
         },
         Data::Union(u) => {
@@ -50,6 +104,18 @@ pub fn derive(input: &DeriveInput) -> syn::Result<TokenStream> {
             ))
         }
     };
+    // A generic field type needs the bound; a concrete one is checked where
+    // it is used (a bound on it could name a private type in a public impl).
+    for ty in transparent_types {
+        if mentions_type_param(&input.generics, &ty) {
+            generics
+                .make_where_clause()
+                .predicates
+                .push(syn::parse_quote_spanned!(ty.span()=> #ty: ::instrument_errors::ErrorType));
+        }
+    }
+    let (impl_generics, ty_generics, where_clause) = generics.split_for_impl();
+    let register = register(input);
     Ok(quote! {
         #[automatically_derived]
         impl #impl_generics ::instrument_errors::ErrorType for #ident #ty_generics #where_clause {
@@ -57,33 +123,112 @@ pub fn derive(input: &DeriveInput) -> syn::Result<TokenStream> {
                 #body
             }
         }
+        #register
     })
 }
 
-/// The literal of `#[error_type("...")]`, if present.
-fn literal(attrs: &[Attribute]) -> syn::Result<Option<LitStr>> {
-    let mut found: Option<LitStr> = None;
-    for attr in attrs.iter().filter(|a| a.path().is_ident("error_type")) {
-        let lit: LitStr = attr.parse_args().map_err(|_| {
-            syn::Error::new_spanned(
-                attr,
-                "expected a string literal: `#[error_type(\"timeout\")]`",
-            )
-        })?;
-        if lit.value().is_empty() {
-            return Err(syn::Error::new_spanned(lit, "`error_type` cannot be empty"));
+/// Submits the type's downcaster to the runtime's link-time list, so that the
+/// type is found inside type-erased errors (`Box<dyn Error>`, `anyhow`,
+/// `eyre`). Only a non-generic type has one `TypeId` to look for.
+fn register(input: &DeriveInput) -> TokenStream {
+    if !input.generics.params.is_empty() {
+        return TokenStream::new();
+    }
+    let ident = &input.ident;
+    let p = quote!(::instrument_errors::__private);
+    quote! {
+        #p::inventory::submit! {
+            #p::Downcaster::new({
+                fn __ie_downcast(
+                    error: &(dyn ::std::error::Error + 'static),
+                ) -> ::core::option::Option<::std::borrow::Cow<'static, str>> {
+                    #[allow(unused_imports)]
+                    use #p::{ViaDowncast as _, ViaNoDowncast as _};
+                    (&#p::Downcast::<#ident>::NEW).ie_downcast(error)
+                }
+                __ie_downcast
+            })
         }
+    }
+}
+
+/// The call that gives the field's `error.type`, spanned at its type so that a
+/// field type without `ErrorType` is reported there.
+fn transparent_call(ty: &Type) -> TokenStream {
+    quote_spanned!(ty.span()=> <#ty as ::instrument_errors::ErrorType>::error_type(__ie_field))
+}
+
+/// The type of the one field of a `#[error_type(transparent)]` variant or
+/// struct; an error at the attribute otherwise.
+fn only_field<'a>(fields: &'a Fields, attr: &Attribute) -> syn::Result<&'a Type> {
+    let count = fields.len();
+    match fields.iter().next() {
+        Some(field) if count == 1 => Ok(&field.ty),
+        _ => Err(syn::Error::new_spanned(
+            attr,
+            format!(
+                "`#[error_type(transparent)]` needs exactly one field, whose `error.type` is \
+                 used; this has {count}: give it one field, or a literal \
+                 `#[error_type(\"...\")]`"
+            ),
+        )),
+    }
+}
+
+fn combine(errors: &mut Option<syn::Error>, e: syn::Error) {
+    match errors {
+        Some(errors) => errors.combine(e),
+        None => *errors = Some(e),
+    }
+}
+
+/// Whether `ty` names one of the type's generic type parameters.
+fn mentions_type_param(generics: &Generics, ty: &Type) -> bool {
+    fn walk(tokens: TokenStream, params: &[String]) -> bool {
+        tokens.into_iter().any(|tt| match tt {
+            proc_macro2::TokenTree::Ident(i) => params.contains(&i.to_string()),
+            proc_macro2::TokenTree::Group(g) => walk(g.stream(), params),
+            _ => false,
+        })
+    }
+    let params: Vec<String> = generics
+        .type_params()
+        .map(|p| p.ident.to_string())
+        .collect();
+    !params.is_empty() && walk(quote!(#ty), &params)
+}
+
+/// What `#[error_type(...)]` gives, if present.
+fn given(attrs: &[Attribute]) -> syn::Result<Option<Given>> {
+    let mut found: Option<Given> = None;
+    for attr in attrs.iter().filter(|a| a.path().is_ident("error_type")) {
+        let this = if let Ok(lit) = attr.parse_args::<LitStr>() {
+            if lit.value().is_empty() {
+                return Err(syn::Error::new_spanned(lit, "`error_type` cannot be empty"));
+            }
+            Given::Literal(lit)
+        } else if attr
+            .parse_args::<syn::Ident>()
+            .is_ok_and(|i| i == "transparent")
+        {
+            Given::Transparent(Box::new(attr.clone()))
+        } else {
+            return Err(syn::Error::new_spanned(
+                attr,
+                "expected a string literal or `transparent`: `#[error_type(\"timeout\")]`, or \
+                 `#[error_type(transparent)]` to use the one field's `error.type`",
+            ));
+        };
         if found.is_some() {
             return Err(syn::Error::new_spanned(
                 attr,
                 "duplicate `#[error_type(...)]`",
             ));
         }
-        found = Some(lit);
+        found = Some(this);
     }
     Ok(found)
 }
-
 /// `TimedOut` -> `timed_out`, `HTTPError` -> `http_error`.
 pub fn snake_case(name: &str) -> String {
     let chars: Vec<char> = name.trim_start_matches("r#").chars().collect();

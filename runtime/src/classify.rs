@@ -31,8 +31,9 @@ pub struct Failure<'a> {
     pub error_type: Cow<'static, str>,
     /// The error's message, formatted only when something will record it.
     pub message: Option<&'a dyn Display>,
-    /// The error itself when it implements `std::error::Error`: its `source()`
-    /// chain becomes `exception.stacktrace`.
+    /// The error itself when it implements `std::error::Error`, or the
+    /// outermost error of a type-erased one (`Box<dyn Error>`, `anyhow`,
+    /// `eyre`): its `source()` chain becomes `exception.stacktrace`.
     pub error: Option<&'a dyn Error>,
 }
 
@@ -129,7 +130,9 @@ pub trait ViaTypeName {
 impl<E: ?Sized> ViaTypeName for &Probe<'_, E> {
     #[inline]
     fn ie_error_type(&self) -> Cow<'static, str> {
-        Cow::Borrowed(std::any::type_name::<E>())
+        Cow::Borrowed(crate::error_type::public_type_name(
+            std::any::type_name::<E>(),
+        ))
     }
 }
 
@@ -167,6 +170,33 @@ impl<'a, E: Error> ViaError<'a> for Probe<'a, E> {
     fn ie_error(&self) -> Option<&'a dyn Error> {
         Some(self.0)
     }
+}
+
+/// Type-erased errors are not `std::error::Error` themselves but deref to
+/// one: inherent methods, which win over [`ViaError`] and [`ViaNoError`], give
+/// their `source()` chain.
+macro_rules! erased_errors {
+    ($($(#[$cfg:meta])* $ty:ty,)*) => {$(
+        $(#[$cfg])*
+        impl<'a> Probe<'a, $ty> {
+            /// The error as `dyn Error`: the outermost error of the chain.
+            #[inline]
+            pub fn ie_error(&self) -> Option<&'a dyn Error> {
+                let error: &'a (dyn Error + 'static) = &**self.0;
+                Some(error)
+            }
+        }
+    )*};
+}
+
+erased_errors! {
+    Box<dyn Error + 'static>,
+    Box<dyn Error + Send + 'static>,
+    Box<dyn Error + Send + Sync + 'static>,
+    #[cfg(feature = "anyhow")]
+    anyhow::Error,
+    #[cfg(feature = "eyre")]
+    eyre::Report,
 }
 
 /// No `source()` chain for a type that is not `std::error::Error`.
@@ -254,6 +284,58 @@ mod tests {
         assert!((&Probe(&Plain)).ie_message().is_none());
         assert!((&Probe(&Typed)).ie_error().is_some());
         assert!((&Probe(&Plain)).ie_error().is_none());
+    }
+
+    #[test]
+    fn probes_of_std_and_erased_errors() {
+        let io = std::io::Error::from(std::io::ErrorKind::NotFound);
+        assert_eq!(
+            (&Probe(&io)).ie_error_type(),
+            "std::io::ErrorKind::NotFound"
+        );
+        let parse = "x".parse::<u8>().unwrap_err();
+        assert_eq!((&Probe(&parse)).ie_error_type(), "std::num::ParseIntError");
+        assert!((&Probe(&parse)).ie_error().is_some());
+
+        let boxed: Box<dyn Error + Send + Sync> = Box::new(parse.clone());
+        assert_eq!((&Probe(&boxed)).ie_error_type(), "std::num::ParseIntError");
+        assert_eq!(
+            (&Probe(&boxed)).ie_error().map(ToString::to_string),
+            Some(parse.to_string())
+        );
+        assert!((&Probe(&boxed)).ie_message().is_some());
+        let boxed: Box<dyn Error> = Box::new(Typed);
+        assert!((&Probe(&boxed)).ie_error().is_some());
+        let boxed: Box<dyn Error + Send> = Box::new(std::fmt::Error);
+        assert!((&Probe(&boxed)).ie_error().is_some());
+        assert_eq!((&Probe(&boxed)).ie_error_type(), "std::fmt::Error");
+        // A boxed concrete error keeps its own `ErrorType`.
+        assert_eq!((&Probe(&Box::new(Typed))).ie_error_type(), "typed");
+    }
+
+    #[cfg(feature = "anyhow")]
+    #[test]
+    fn probes_of_anyhow() {
+        use anyhow::Context as _;
+        let e = Err::<(), _>(std::io::Error::from(std::io::ErrorKind::PermissionDenied))
+            .context("opening the config")
+            .unwrap_err();
+        assert_eq!(
+            (&Probe(&e)).ie_error_type(),
+            "std::io::ErrorKind::PermissionDenied"
+        );
+        let error = (&Probe(&e)).ie_error().expect("a dyn Error");
+        assert_eq!(error.to_string(), "opening the config");
+        assert!(error.source().is_some());
+    }
+
+    #[cfg(feature = "eyre")]
+    #[test]
+    fn probes_of_eyre() {
+        let e = eyre::Report::new("x".parse::<u8>().unwrap_err()).wrap_err("parsing the port");
+        assert_eq!((&Probe(&e)).ie_error_type(), "std::num::ParseIntError");
+        let error = (&Probe(&e)).ie_error().expect("a dyn Error");
+        assert_eq!(error.to_string(), "parsing the port");
     }
 
     #[test]

@@ -56,11 +56,62 @@
 //!   `Err` or a panic (not for an `error_if` value), one exception log record
 //!   (see below).
 //! * `error.type` is, in order: the `error_type = ...` function, the
-//!   [`ErrorType`] implementation, else `std::any::type_name` of the error.
-//!   A panic is `"panic"`. The values an instrumentation reports: the
-//!   [`ErrorType`] values of your errors, their type names, `"panic"`,
-//!   whatever your `error_if`/`error_type` functions return, and `_OTHER`
-//!   past the [`ERROR_TYPE_LIMIT`].
+//!   [`ErrorType`] implementation (yours, or this crate's for
+//!   `std::io::Error`, `Box<dyn Error>`, `anyhow::Error` and `eyre::Report`),
+//!   else the error's type name (`std::any::type_name`, with the public path
+//!   for std's errors). A panic is `"panic"`. See
+//!   [the values reported](crate#the-errortype-values).
+//!
+//! # The `error.type` values
+//!
+//! The conventions ask instrumentations to document the values they report.
+//! These are all of them:
+//!
+//! | the error | `error.type` |
+//! |---|---|
+//! | your type with `#[derive(ErrorType)]` | the variant's name in `snake_case` (`not_found`), or its `#[error_type("...")]`; with `#[error_type(transparent)]`, the one field's value; a struct: its literal, else its type name |
+//! | your type implementing [`ErrorType`] | what it returns |
+//! | `std::io::Error` | `std::io::ErrorKind::<Kind>`: `std::io::ErrorKind::NotFound`, `std::io::ErrorKind::PermissionDenied`, … (an `ErrorKind::Other` error wrapping a payload with a known value, `io::Error::other(e)`, reports that value) |
+//! | `Box<dyn Error>` (also `+ Send`, `+ Send + Sync`), `anyhow::Error` (feature `anyhow`), `eyre::Report` (feature `eyre`) | see [type-erased errors](#type-erased-errors) |
+//! | a std error type without [`ErrorType`] | its public path: `std::num::ParseIntError`, `std::num::ParseFloatError`, `std::num::TryFromIntError`, `std::str::ParseBoolError`, `std::str::Utf8Error`, `std::string::FromUtf8Error`, `std::string::FromUtf16Error`, `std::char::ParseCharError`, `std::char::CharTryFromError`, `std::char::TryFromCharError`, `std::array::TryFromSliceError`, `std::fmt::Error`, `std::net::AddrParseError`, `std::time::SystemTimeError`, `std::time::TryFromFloatSecsError`, `std::sync::mpsc::{RecvError, TryRecvError, RecvTimeoutError}`, `std::ffi::{NulError, FromBytesWithNulError, FromBytesUntilNulError, FromVecWithNulError, IntoStringError}`, `std::env::{VarError, JoinPathsError}`, `std::path::StripPrefixError`, `std::cell::{BorrowError, BorrowMutError}`, `std::alloc::LayoutError`, `std::collections::TryReserveError`, `std::thread::AccessError` |
+//! | any other type without [`ErrorType`] | `std::any::type_name` of it (`my_crate::db::Error`) |
+//! | a panic | `"panic"` ([`PANIC`]) |
+//! | `error_type = f`, `error_if = f` | what `f` returns |
+//! | past the limits | `_OTHER` ([`OTHER`]) |
+//!
+//! Computed (`String`) values count against [`ERROR_TYPE_LIMIT`] per
+//! function; the `&'static str` ones (derived values, io kinds, type names)
+//! are a bounded set and are not counted.
+//!
+//! ## Type-erased errors
+//!
+//! For `Box<dyn Error>`, `anyhow::Error` and `eyre::Report`, `error.type` is
+//! the first error along the `source()` chain, outermost first (`anyhow`'s
+//! context first), that has a known value:
+//!
+//! 1. a type with `#[derive(ErrorType)]`: its value;
+//! 2. a `std::io::Error`: its `std::io::ErrorKind::<Kind>` value;
+//!
+//! else a value from the root cause (the last `source()`): the public path of
+//! a std error type listed above, else the first identifier of its `Debug`
+//! output, as error trackers name an error they only see as `dyn Error`
+//! (`MyError { .. }` gives `MyError`, a computed value), else `_OTHER` (an
+//! error made from a bare message: `anyhow!("...")`, `Box::<dyn
+//! Error>::from("...")`). The wrapper's own name (`anyhow::Error`) is never
+//! reported. Their `exception.message` is the outermost `Display` (the
+//! context) and their `exception.stacktrace` the rest of the chain. The same
+//! values come from calling [`ErrorType::error_type`] on them, or on any
+//! `&(dyn Error + 'static)`, in your own `error_type = ...` functions.
+//!
+//! Derived types are found inside erased errors without any registration by
+//! hand: `#[derive(ErrorType)]` on a non-generic type submits a downcaster
+//! for it to a list built before `main` with the `inventory` crate, on Linux,
+//! Android, macOS, iOS, FreeBSD, Windows and WebAssembly (where the module's
+//! constructors must run, as `wasm-bindgen` does). On other platforms the
+//! list is empty and derived types inside erased errors fall back to the
+//! root-cause rule. Generic types and hand-written [`ErrorType`]
+//! implementations are not in the list (an erased error over them reports
+//! the root-cause value); their own `error.type` is unaffected.
 //!
 //! Which errors count depends on the caller's context, so it is configured
 //! per function: `ok_if` (an `Err` that is handled), `error_if` (an `Ok` value
@@ -150,6 +201,7 @@
 mod cardinality;
 mod classify;
 mod dispatch;
+mod error_type;
 mod event;
 pub mod exception;
 mod frame;
@@ -250,6 +302,41 @@ pub use instrument_errors_macros::instrument_errors;
 /// Derives [`ErrorType`]: for an enum, each variant's name in `snake_case`, or
 /// the literal given with `#[error_type("...")]` on the variant; for a struct,
 /// the literal given with `#[error_type("...")]` on it, else its type name.
+///
+/// `#[error_type(transparent)]` on a variant (or a struct) with exactly one
+/// field gives it that field's `error.type`, so that a wrapper reports the
+/// original error; the field's type must implement [`ErrorType`] (your
+/// derived types, `std::io::Error`, `Box<dyn Error>`, `anyhow::Error`, …). It
+/// works beside thiserror's `#[error(transparent)]` and `#[from]`:
+///
+/// ```
+/// use instrument_errors::ErrorType;
+///
+/// #[derive(Debug, thiserror::Error, ErrorType)]
+/// enum StoreError {
+///     #[error("the store timed out")]
+///     #[error_type("timeout")]
+///     TimedOut,
+/// }
+///
+/// #[derive(Debug, thiserror::Error, ErrorType)]
+/// enum AppError {
+///     #[error("the store failed")]
+///     #[error_type(transparent)]
+///     Store(#[from] StoreError),
+///     #[error(transparent)]
+///     #[error_type(transparent)]
+///     Io(#[from] std::io::Error),
+/// }
+///
+/// assert_eq!(AppError::from(StoreError::TimedOut).error_type(), "timeout");
+/// let io = std::io::Error::from(std::io::ErrorKind::NotFound);
+/// assert_eq!(AppError::from(io).error_type(), "std::io::ErrorKind::NotFound");
+/// ```
+///
+/// A non-generic derived type is also found inside type-erased errors
+/// (`Box<dyn Error>`, `anyhow`, `eyre`): see
+/// [type-erased errors](crate#type-erased-errors).
 pub use instrument_errors_macros::ErrorType;
 
 /// The `error.type` of an error: a low-cardinality, predictable name for its
@@ -258,6 +345,12 @@ pub use instrument_errors_macros::ErrorType;
 /// Derive it with `#[derive(ErrorType)]`, or implement it. Return
 /// `Cow::Borrowed` for fixed names: computed (`Cow::Owned`) values are
 /// counted against [`ERROR_TYPE_LIMIT`] per operation.
+///
+/// This crate implements it for `std::io::Error`
+/// (`std::io::ErrorKind::NotFound`, …), for `dyn Error` (and so
+/// `Box<dyn Error>`, with or without `Send + Sync`), and, behind the features
+/// of the same names, for `anyhow::Error` and `eyre::Report`: see
+/// [the values reported](crate#the-errortype-values).
 #[diagnostic::on_unimplemented(
     message = "`{Self}` does not implement `instrument_errors::ErrorType`",
     label = "add `#[derive(ErrorType)]` to the error type, or implement `ErrorType` for it"
@@ -292,6 +385,7 @@ pub mod __private {
         Select, UnsupportedFutureType, ViaBoxedLocalFuture, ViaBoxedSendFuture, ViaNamedFuture,
         ViaSync,
     };
+    pub use crate::error_type::{Downcast, Downcaster, ViaDowncast, ViaNoDowncast};
     pub use crate::event::{emit_exception, EXCEPTION_FIELDS};
     pub use crate::exception::ExceptionRecord;
     pub use crate::frame::Frame;
@@ -299,6 +393,7 @@ pub mod __private {
     pub use crate::inline::{Branch, FromResidual, InlineFrame};
     pub use crate::site::{CallSite, ExceptionSink, Info, Kind};
     pub use crate::value::{attribute, AttributeValue};
+    pub use inventory;
     pub use opentelemetry::KeyValue;
     pub use tracing;
 }

@@ -20,6 +20,11 @@ fn main() {
     for mode in Mode::ALL {
         common::compare(&mut c, "sdk/async", mode, &ops::ASYNC, all);
     }
+    // Type-erased errors (issue 11): success must cost what it did, failure
+    // adds the chain walk.
+    for mode in [Mode::Success, Mode::Failure] {
+        common::compare(&mut c, "sdk/erased", mode, &ops::ERASED, all);
+    }
     let threaded = [
         ops::SYNC[1], // hand_written
         ops::SYNC[3], // instrument_errors

@@ -79,7 +79,8 @@ impl Outcome {
             NotFound => Some("not_found"),
             Rejected => Some("rejected"),
             Io => Some("io.Other"),
-            Boxed => Some(std::any::type_name::<BoxError>()),
+            // A `Box<dyn Error>` made from a string has no type to tell.
+            Boxed => Some(instrument_errors::OTHER),
             Panic => Some("panic"),
         }
     }

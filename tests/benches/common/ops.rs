@@ -290,6 +290,44 @@ pub fn traced_async_op(fail: bool) -> Result<u64, OpError> {
     block_on(traced_async(fail))
 }
 
+// ---------------------------------------------------------------- type-erased errors
+
+/// The same body's error as an `anyhow::Error` with context, uninstrumented:
+/// what building and dropping the error costs by itself.
+#[inline(never)]
+pub fn bare_anyhow(fail: bool) -> anyhow::Result<u64> {
+    use anyhow::Context as _;
+    body(fail).context("reading the store")
+}
+
+/// `#[instrument_errors]` over an `anyhow::Error` with context: on failure
+/// the runtime walks its chain (past the context, to [`OpError`], found by
+/// the derive's registration) for `error.type` = `"timeout"`, and records the
+/// chain as `exception.stacktrace`.
+#[instrument_errors]
+pub fn instrumented_anyhow(fail: bool) -> anyhow::Result<u64> {
+    use anyhow::Context as _;
+    body(fail).context("reading the store")
+}
+
+pub fn bare_anyhow_op(fail: bool) -> Result<u64, OpError> {
+    bare_anyhow(fail).map_err(|_| OpError::TimedOut)
+}
+pub fn instrumented_anyhow_op(fail: bool) -> Result<u64, OpError> {
+    instrumented_anyhow(fail).map_err(|_| OpError::TimedOut)
+}
+
+/// A type-erased error (`anyhow` with context) next to the derived enum
+/// error, each with its uninstrumented baseline: `bare_anyhow` vs
+/// `instrument_errors_anyhow` is the instrumentation's cost for an erased
+/// error, to compare with `bare` vs `instrument_errors`.
+pub const ERASED: [(&str, Op); 4] = [
+    ("bare", bare),
+    ("instrument_errors", instrumented),
+    ("bare_anyhow", bare_anyhow_op),
+    ("instrument_errors_anyhow", instrumented_anyhow_op),
+];
+
 /// The sync variants, by the names the reports use.
 pub const SYNC: [(&str, Op); 6] = [
     ("bare", bare),
