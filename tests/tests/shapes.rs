@@ -994,7 +994,7 @@ mod receivers {
     impl<'a> Len for &'a str {
         #[instrument_errors]
         fn len_of(&self) -> Result<usize, ShapeError> {
-            let s: &'a str = *self;
+            let s: &'a str = self;
             if s.is_empty() {
                 Err(ShapeError::Missing)
             } else {
@@ -1805,7 +1805,7 @@ mod returned_futures {
     // S125 `impl Future + Send + 'a` borrowing an argument
     #[allow(clippy::manual_async_fn)]
     #[instrument_errors]
-    fn borrowing_future<'a>(s: &'a str) -> impl Future<Output = Result<usize, ShapeError>> + Send + 'a {
+    fn borrowing_future(s: &str) -> impl Future<Output = Result<usize, ShapeError>> + Send + '_ {
         async move {
             yield_now().await;
             mark(f!("borrowing_future"));
@@ -2056,6 +2056,173 @@ mod hygiene {
         ok(f!("with_everything"));
         covered(&ok(f!("with_everything_async")), f!("with_everything_async"));
         ok(f!("shadow_locals"));
+    }
+}
+
+// ===================================================================
+// More shapes Rust users write: return-position `impl Trait` in traits,
+// spawned futures, boxed errors, associated types
+// ===================================================================
+mod more {
+    use std::future::Future;
+
+    use instrument_errors::instrument_errors;
+    use tokio::task::yield_now;
+
+    use super::{covered, err, err_any, mark, ok, telemetry, ShapeError};
+
+    // S139 a trait method returning `impl Future + Send` (RPITIT), and its
+    // impl
+    pub trait Fetch {
+        fn fetch(&self, key: u8) -> impl Future<Output = Result<u8, ShapeError>> + Send;
+    }
+    pub struct Store;
+    impl Fetch for Store {
+        #[allow(clippy::manual_async_fn)]
+        #[instrument_errors]
+        fn fetch(&self, key: u8) -> impl Future<Output = Result<u8, ShapeError>> + Send {
+            async move {
+                yield_now().await;
+                mark(f!("fetch"));
+                if key == 0 {
+                    Err(ShapeError::Missing)
+                } else {
+                    Ok(key)
+                }
+            }
+        }
+    }
+
+    // S140 an `async fn` whose future is spawned on a multi-thread runtime
+    // (it must stay `Send`)
+    #[instrument_errors]
+    async fn spawned(x: u8) -> Result<u8, ShapeError> {
+        yield_now().await;
+        mark(f!("spawned"));
+        x.checked_mul(2).ok_or(ShapeError::Broken)
+    }
+
+    // S141 a generic sync fn returning `impl Future + Send`
+    #[allow(clippy::manual_async_fn)]
+    #[instrument_errors]
+    fn generic_future<T: Send + 'static>(x: T) -> impl Future<Output = T> + Send {
+        async move {
+            yield_now().await;
+            mark(f!("generic_future"));
+            x
+        }
+    }
+
+    // S142 `Result<(), Box<dyn Error>>` with `?`
+    #[instrument_errors]
+    fn boxed_dyn_error(s: &str) -> Result<(), Box<dyn std::error::Error>> {
+        let _: u8 = s.parse()?;
+        Ok(())
+    }
+
+    // S143 `async fn` with `Box<dyn Error + Send + Sync>` and `?`
+    #[instrument_errors]
+    async fn async_boxed_error(s: &str) -> Result<u8, Box<dyn std::error::Error + Send + Sync>> {
+        yield_now().await;
+        mark(f!("async_boxed_error"));
+        Ok(s.parse::<u8>()?)
+    }
+
+    // S144 a boxed `dyn Iterator` borrowing an argument
+    #[instrument_errors]
+    fn boxed_iter(xs: &[u8]) -> Box<dyn Iterator<Item = &u8> + '_> {
+        Box::new(xs.iter().filter(|x| **x > 1))
+    }
+
+    // S145 an associated type of a generic parameter in the return type
+    #[allow(clippy::needless_pass_by_value)]
+    #[instrument_errors]
+    fn first<I: IntoIterator>(i: I) -> Option<I::Item> {
+        i.into_iter().next()
+    }
+
+    // S146 `impl AsRef<str>` argument in an `async fn`
+    #[allow(clippy::needless_pass_by_value)]
+    #[instrument_errors]
+    async fn as_ref_arg(s: impl AsRef<str> + Send) -> Result<usize, ShapeError> {
+        yield_now().await;
+        let n = s.as_ref().len();
+        if n == 0 {
+            Err(ShapeError::Missing)
+        } else {
+            Ok(n)
+        }
+    }
+
+    pub enum State {
+        Ready(u8),
+        Failed,
+    }
+
+    impl State {
+        // S147 an `async fn` consuming `self` and matching on it
+        #[instrument_errors]
+        async fn settle(self) -> Result<u8, ShapeError> {
+            yield_now().await;
+            mark(f!("settle"));
+            match self {
+                State::Ready(v) => Ok(v),
+                State::Failed => Err(ShapeError::Broken),
+            }
+        }
+    }
+
+    // S148 `?` on a turbofished `Ok` inside an `impl Future`'s `async` block
+    #[allow(clippy::manual_async_fn)]
+    #[instrument_errors]
+    fn turbofish_ok(x: u8) -> impl Future<Output = Result<u8, ShapeError>> {
+        async move {
+            let v = Ok::<u8, ShapeError>(x)?;
+            yield_now().await;
+            mark(f!("turbofish_ok"));
+            v.checked_sub(1).ok_or(ShapeError::Broken)
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn all() {
+        let _t = telemetry();
+        assert!(Store.fetch(0).await.is_err());
+        assert_eq!(
+            tokio::spawn(spawned(2)).await.expect("joined").unwrap(),
+            4
+        );
+        assert_eq!(
+            tokio::spawn(generic_future("x")).await.expect("joined"),
+            "x"
+        );
+        assert!(boxed_dyn_error("x").is_err());
+        assert!(async_boxed_error("x").await.is_err());
+        assert_eq!(boxed_iter(&[1, 2, 3]).count(), 2);
+        assert_eq!(first(vec![5, 6]), Some(5));
+        assert_eq!(as_ref_arg("ab").await.unwrap(), 2);
+        assert!(State::Failed.settle().await.is_err());
+        assert_eq!(State::Ready(1).settle().await.ok(), Some(1));
+        assert!(turbofish_ok(0).await.is_err());
+
+        covered(&err(f!("fetch"), "gone"), f!("fetch"));
+        covered(&ok(f!("spawned")), f!("spawned"));
+        covered(&ok(f!("generic_future")), f!("generic_future"));
+        err_any(f!("boxed_dyn_error"));
+        covered(&err_any(f!("async_boxed_error")), f!("async_boxed_error"));
+        ok(f!("boxed_iter"));
+        ok(f!("first"));
+        ok(f!("as_ref_arg"));
+        let settle = super::spans_of(f!("settle"));
+        assert_eq!(settle.len(), 2);
+        assert_eq!(
+            settle.iter().filter(|s| super::error_type(s).as_deref() == Some("broken")).count(),
+            1
+        );
+        // The second call, which succeeded, marked last.
+        let ready = settle.iter().find(|s| super::error_type(s).is_none());
+        covered(ready.expect("a successful call"), f!("settle"));
+        covered(&err(f!("turbofish_ok"), "broken"), f!("turbofish_ok"));
     }
 }
 
