@@ -78,9 +78,7 @@ fn spans_of(function: &str) -> Vec<SpanData> {
         .get_finished_spans()
         .expect("spans")
         .into_iter()
-        .filter(|s| {
-            attr(s, "code.function.name").is_some_and(|v| v.as_str() == function)
-        })
+        .filter(|s| attr(s, "code.function.name").is_some_and(|v| v.as_str() == function))
         .collect()
 }
 
@@ -123,7 +121,10 @@ fn err_any(function: &str) -> SpanData {
         "{function}: {:?}",
         span.status
     );
-    assert!(error_type(&span).is_some_and(|t| !t.is_empty()), "{function}");
+    assert!(
+        error_type(&span).is_some_and(|t| !t.is_empty()),
+        "{function}"
+    );
     span
 }
 
@@ -367,16 +368,28 @@ mod sync_basics {
         );
         ok(concat!(module_path!(), "::shadowing_crates::my_fn"));
         let s = ok(f!("fn_no_param"));
-        assert_eq!(super::attr(&s, "foo").map(|v| v.as_str().into_owned()).as_deref(), Some("bar"));
+        assert_eq!(
+            super::attr(&s, "foo")
+                .map(|v| v.as_str().into_owned())
+                .as_deref(),
+            Some("bar")
+        );
         assert_eq!(super::attr(&s, "dsa"), Some(true.into()));
         assert_eq!(super::attr(&s, "num"), Some(1_i64.into()));
-        assert_eq!(super::attr(&ok(f!("fn_expr_field")), "len"), Some(3_i64.into()));
         assert_eq!(
-            super::attr(&ok(f!("fn_string")), "s").map(|v| v.as_str().into_owned()).as_deref(),
+            super::attr(&ok(f!("fn_expr_field")), "len"),
+            Some(3_i64.into())
+        );
+        assert_eq!(
+            super::attr(&ok(f!("fn_string")), "s")
+                .map(|v| v.as_str().into_owned())
+                .as_deref(),
             Some("abcd")
         );
         assert_eq!(
-            super::attr(&ok(f!("self_expr_field")), "my_field").map(|v| v.as_str().into_owned()).as_deref(),
+            super::attr(&ok(f!("self_expr_field")), "my_field")
+                .map(|v| v.as_str().into_owned())
+                .as_deref(),
             Some("x")
         );
     }
@@ -426,7 +439,12 @@ mod params {
     // S023 destructuring.rs `destructure_structs`
     #[allow(clippy::needless_pass_by_value)]
     #[instrument_errors]
-    fn structs(Named { bar: arg1, baz: arg2 }: Named) -> usize {
+    fn structs(
+        Named {
+            bar: arg1,
+            baz: arg2,
+        }: Named,
+    ) -> usize {
         arg1 + arg2
     }
 
@@ -489,7 +507,10 @@ mod params {
     // S030 explicit and elided lifetimes, borrowed result
     #[instrument_errors]
     fn first_word<'a>(s: &'a str, _other: &str) -> Result<&'a str, ShapeError> {
-        s.split(' ').next().filter(|w| !w.is_empty()).ok_or(ShapeError::Missing)
+        s.split(' ')
+            .next()
+            .filter(|w| !w.is_empty())
+            .ok_or(ShapeError::Missing)
     }
 
     // S031 a mutable reference parameter (err.rs `err_mut`)
@@ -570,7 +591,9 @@ mod params {
         assert_eq!(ok(f!("type")).name, "type");
         let spans = super::spans_of(f!("const_generic"));
         assert_eq!(spans.len(), 2);
-        assert!(spans.iter().any(|s| super::error_type(s).as_deref() == Some("gone")));
+        assert!(spans
+            .iter()
+            .any(|s| super::error_type(s).as_deref() == Some("gone")));
         err(
             f!("err_mut"),
             super::type_name_of::<std::num::TryFromIntError>(),
@@ -1194,9 +1217,7 @@ mod async_fns {
 
     // S081 async_fn.rs `test_ret_impl_trait_err`: `&'static str` error
     #[instrument_errors]
-    async fn test_ret_impl_trait_err(
-        n: i32,
-    ) -> Result<impl Iterator<Item = i32>, &'static str> {
+    async fn test_ret_impl_trait_err(n: i32) -> Result<impl Iterator<Item = i32>, &'static str> {
         yield_now().await;
         if n < 0 {
             return Err("negative");
@@ -1410,7 +1431,10 @@ mod async_fns {
         assert_eq!(borrowed("a", "b", "c").await.unwrap(), "a");
         assert_eq!(generic_async(1, 2).await.unwrap(), "12");
         assert_eq!(
-            impl_display_generic_err::<ShapeError>(None).await.unwrap().to_string(),
+            impl_display_generic_err::<ShapeError>(None)
+                .await
+                .unwrap()
+                .to_string(),
             "1"
         );
         assert!(vec_impl_display_async(0).await.is_err());
@@ -1421,7 +1445,10 @@ mod async_fns {
         assert!(async_handled().await.is_err());
         assert_eq!(async_early_return(Some(3)).await.unwrap(), 3);
 
-        covered(&err(f!("test_async_fn"), type_name_of::<()>()), f!("test_async_fn"));
+        covered(
+            &err(f!("test_async_fn"), type_name_of::<()>()),
+            f!("test_async_fn"),
+        );
         covered(&ok(f!("test_ret_impl_trait")), f!("test_ret_impl_trait"));
         err(f!("test_ret_impl_trait_err"), type_name_of::<&str>());
         ok(f!("test_async_fn_empty"));
@@ -1532,6 +1559,21 @@ mod async_methods {
         async fn bar(&self) -> Result<usize, ShapeError>;
     }
     #[async_trait]
+    pub trait NoAwait {
+        async fn no_await(&self) -> u8;
+    }
+
+    // S150 `#[async_trait]`: a body without `.await`
+    #[async_trait]
+    impl NoAwait for TestImpl {
+        #[allow(clippy::unused_async)]
+        #[instrument_errors]
+        async fn no_await(&self) -> u8 {
+            1
+        }
+    }
+
+    #[async_trait]
     pub trait TestCall {
         async fn call(&mut self, v: usize) -> usize;
         async fn call_with_self(&self);
@@ -1627,6 +1669,7 @@ mod async_methods {
         assert!(t.bar().await.is_err());
         assert_eq!(t.call(1).await, 1);
         t.call_with_self().await;
+        assert_eq!(t.no_await().await, 1);
         assert_eq!(t.native_default().await.unwrap(), 0);
         let mut thing = Thing {
             metrics: Arc::new(()),
@@ -1655,6 +1698,7 @@ mod async_methods {
             default.span_context.span_id()
         );
         covered(&ok(f!("call_thing")), f!("call_thing"));
+        ok(f!("no_await"));
         assert_eq!(spans_of(f!("call_with_self")).len(), 1);
     }
 }
@@ -1683,6 +1727,13 @@ mod returned_futures {
             yield_now().await;
             mark(f!("repro_1831"));
         })
+    }
+
+    // S149 async_fn.rs `repro_1831` exactly: an empty `async move {}`
+    #[instrument_errors]
+    #[deny(unused_braces)]
+    fn repro_1831_exact() -> Pin<Box<dyn Future<Output = ()>>> {
+        Box::pin(async move {})
     }
 
     // S114 async_fn.rs `repro_1831_2`: `impl Future<Output = Result<..>>`
@@ -1858,6 +1909,7 @@ mod returned_futures {
     async fn all() {
         let _t = telemetry();
         repro_1831().await;
+        repro_1831_exact().await;
         repro_1831_2().await.unwrap();
         manual_impl_future().await;
         manual_box_pin().await;
@@ -1868,7 +1920,10 @@ mod returned_futures {
         assert_eq!(ready_future(4).await, 4);
         assert_eq!(pinned_boxed(5).await, 5);
         assert_eq!(cast_tail(6).await, 6);
-        assert_eq!(impl_future_impl_display("7").await.unwrap().to_string(), "7");
+        assert_eq!(
+            impl_future_impl_display("7").await.unwrap().to_string(),
+            "7"
+        );
         assert_eq!(borrowing_future("ab").await.unwrap(), 2);
         assert_eq!(into_future(8).await, 8);
         assert!(chosen_future(0).await.is_err());
@@ -1888,7 +1943,11 @@ mod returned_futures {
         ] {
             covered(&ok(function), function);
         }
-        covered(&err(f!("box_future_alias"), "broken"), f!("box_future_alias"));
+        ok(f!("repro_1831_exact"));
+        covered(
+            &err(f!("box_future_alias"), "broken"),
+            f!("box_future_alias"),
+        );
         covered(&err(f!("local_alias"), "gone"), f!("local_alias"));
         covered(&err(f!("boxed_tail"), "broken"), f!("boxed_tail"));
         ok(f!("ready_future"));
@@ -2054,7 +2113,10 @@ mod hygiene {
         let with_otel_ext = format!("{m}with_otel_ext");
         covered(&ok(&with_otel_ext), &with_otel_ext);
         ok(f!("with_everything"));
-        covered(&ok(f!("with_everything_async")), f!("with_everything_async"));
+        covered(
+            &ok(f!("with_everything_async")),
+            f!("with_everything_async"),
+        );
         ok(f!("shadow_locals"));
     }
 }
@@ -2188,10 +2250,7 @@ mod more {
     async fn all() {
         let _t = telemetry();
         assert!(Store.fetch(0).await.is_err());
-        assert_eq!(
-            tokio::spawn(spawned(2)).await.expect("joined").unwrap(),
-            4
-        );
+        assert_eq!(tokio::spawn(spawned(2)).await.expect("joined").unwrap(), 4);
         assert_eq!(
             tokio::spawn(generic_future("x")).await.expect("joined"),
             "x"
@@ -2216,7 +2275,10 @@ mod more {
         let settle = super::spans_of(f!("settle"));
         assert_eq!(settle.len(), 2);
         assert_eq!(
-            settle.iter().filter(|s| super::error_type(s).as_deref() == Some("broken")).count(),
+            settle
+                .iter()
+                .filter(|s| super::error_type(s).as_deref() == Some("broken"))
+                .count(),
             1
         );
         // The second call, which succeeded, marked last.
@@ -2247,7 +2309,11 @@ mod not_yet {
     // error: unnecessary braces around block return value
     //   --> async fn call_with_mut_self(&mut self) {}
     //                                              ^^
-    //   (`unused_braces`, denied by `#![deny(warnings)]`)
+    //   (`unused_braces`, denied by `#![deny(warnings)]`). It fires for any
+    //   `#[async_trait]` method with `#[instrument_errors]` whose body is on
+    //   one line, like `{}` (what rustfmt writes for an empty body) or
+    //   `{ 1 }`; multi-line bodies (S150) and the same method without
+    //   `#[instrument_errors]` compile.
     #[async_trait]
     impl TestMutSelf for TestImpl {
         #[allow(clippy::unused_async)]
