@@ -151,13 +151,13 @@ pub fn expand(args: &Args, item: &ItemFn) -> syn::Result<TokenStream> {
                             #classify,
                         )
                     };
-                    let brace = block.brace_token;
-                    let mut inner = TokenStream::new();
-                    brace.surround(&mut inner, |t| t.extend(quote!(#(#rest)* #func(#wrapped))));
                     quote! {
                         let #attrs_var = #attributes;
                         let #output_var = #p::output_of::<#ty>();
-                        #inner
+                        {
+                            #(#rest)*
+                            #func(#wrapped)
+                        }
                     }
                 }
                 None => quote! {
