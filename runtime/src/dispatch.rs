@@ -98,7 +98,9 @@ pub trait ViaNamedFuture<R> {
     /// Never callable: its bound is never met.
     fn ie_run<B, C>(self, started: (), body: B, classify: C) -> R
     where
-        R: UnsupportedFutureType;
+        R: UnsupportedFutureType,
+        B: FnOnce() -> R,
+        C: for<'a> FnOnce(&'a R) -> Verdict<'a>;
 }
 
 impl<R: Future> ViaNamedFuture<R> for &Select<R> {
@@ -111,6 +113,8 @@ impl<R: Future> ViaNamedFuture<R> for &Select<R> {
     fn ie_run<B, C>(self, (): (), _: B, _: C) -> R
     where
         R: UnsupportedFutureType,
+        B: FnOnce() -> R,
+        C: for<'a> FnOnce(&'a R) -> Verdict<'a>,
     {
         // `UnsupportedFutureType` has no implementation: never called.
         unreachable!("no type implements UnsupportedFutureType")
