@@ -33,12 +33,7 @@ pub fn instrument_errors(args: TokenStream, item: TokenStream) -> TokenStream {
     };
     let expanded = parsed.and_then(|args| expand::expand(&args, &function));
     match expanded {
-        Ok(tokens) => {
-            if std::env::var_os("IE_DEBUG_EXPAND").is_some() {
-                eprintln!("{tokens}");
-            }
-            tokens.into()
-        }
+        Ok(tokens) => tokens.into(),
         Err(error) => {
             let mut out = error.to_compile_error();
             out.extend(function.into_token_stream());
