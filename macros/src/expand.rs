@@ -51,6 +51,7 @@ pub fn expand(args: &Args, item: &ItemFn) -> syn::Result<TokenStream> {
     let site_static = call_site(args, item, &site);
     let classify = classify(args);
     let attributes = attributes(args);
+    let result_attributes = result_attributes(args);
     let attrs = &item.attrs;
     let vis = &item.vis;
     let block = &item.block;
@@ -63,7 +64,7 @@ pub fn expand(args: &Args, item: &ItemFn) -> syn::Result<TokenStream> {
             };
             quote! {
                 #site_static
-                #site.start(|| #attributes).run(move || #ret #block, #classify)
+                #site.start(|| #attributes).run(move || #ret #block, #classify, #result_attributes)
             }
         }
         Form::AsyncFn => {
@@ -75,7 +76,7 @@ pub fn expand(args: &Args, item: &ItemFn) -> syn::Result<TokenStream> {
             let stmts = &block.stmts;
             quote! {
                 #site_static
-                #site.instrument(#attributes, async move { #pin_output #(#stmts)* }, #classify).await
+                #site.instrument(#attributes, async move { #pin_output #(#stmts)* }, #classify, #result_attributes).await
             }
         }
         Form::ReturnsAsyncBlock(found) => {
@@ -96,7 +97,7 @@ pub fn expand(args: &Args, item: &ItemFn) -> syn::Result<TokenStream> {
             };
             let replaced = replace_tail_async(
                 block,
-                quote!(#site.instrument(#attributes, #fut, #classify)),
+                quote!(#site.instrument(#attributes, #fut, #classify, #result_attributes)),
             );
             quote! {
                 #site_static
@@ -168,6 +169,27 @@ fn attributes(args: &Args) -> TokenStream {
         quote!([] as [::instrument_errors::__private::KeyValue; 0])
     } else {
         quote!([#(#pairs),*])
+    }
+}
+
+/// `Some(closure)` calling the `result_attributes` function with the returned
+/// value, or `None`: the runtime calls it after the call, for a recording span.
+/// The call of the user's function carries its span, so that a wrong signature
+/// is reported at the function.
+fn result_attributes(args: &Args) -> TokenStream {
+    let out = format_ident!("__ie_out", span = Span::mixed_site());
+    match &args.result_attributes {
+        Some(f) => {
+            let call = quote_spanned! {f.span()=>
+                ::instrument_errors::__private::result_attributes(#f, #out)
+            };
+            quote!(::core::option::Option::Some(|#out| #call))
+        }
+        None => quote! {
+            ::core::option::Option::None::<
+                fn(&_) -> [::instrument_errors::__private::KeyValue; 0]
+            >
+        },
     }
 }
 

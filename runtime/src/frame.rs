@@ -187,11 +187,16 @@ impl Frame {
     /// Runs a synchronous body as this call: the span is the current context
     /// while it runs, a panic is recorded and then continues unchanged, and
     /// the returned value is classified by `classify` and recorded.
+    /// `result_attributes` (`result_attributes = f`; `None` without it) is
+    /// called with the returned value when the span records, and its
+    /// attributes are set on the span before it ends.
     #[inline]
-    pub fn run<R, B, C>(mut self, body: B, classify: C) -> R
+    pub fn run<R, B, C, A, I>(mut self, body: B, classify: C, result_attributes: Option<A>) -> R
     where
         B: FnOnce() -> R,
         C: for<'a> FnOnce(&'a R) -> Verdict<'a>,
+        A: FnOnce(&R) -> I,
+        I: IntoIterator<Item = KeyValue>,
     {
         if self.is_inert() {
             // An inert frame owns nothing: skip its destructor.
@@ -204,7 +209,11 @@ impl Frame {
         self.recorded_below = exception::current();
         match result {
             Ok(out) => {
-                self.finish(classify_contained(classify, &out), false);
+                let verdict = classify_contained(classify, &out);
+                if let Some(result_attributes) = result_attributes {
+                    self.set_result_attributes(result_attributes, &out);
+                }
+                self.finish(verdict, false);
                 drop(guard);
                 out
             }
@@ -214,6 +223,26 @@ impl Frame {
                 resume_unwind(payload)
             }
         }
+    }
+
+    /// Sets the attributes that `result_attributes` computes from the returned
+    /// value on this call's span, if it records. The user's function is
+    /// called only then; if it panics, the panic hook has reported it once
+    /// and the span goes without them.
+    pub(crate) fn set_result_attributes<R, A, I>(&self, result_attributes: A, out: &R)
+    where
+        A: FnOnce(&R) -> I,
+        I: IntoIterator<Item = KeyValue>,
+    {
+        let Some(cx) = &self.cx else {
+            return;
+        };
+        let _ = catch_unwind(AssertUnwindSafe(|| {
+            let span = cx.span();
+            if span.is_recording() {
+                span.set_attributes(result_attributes(out));
+            }
+        }));
     }
 
     /// Records a panic that is unwinding out of this call.

@@ -70,29 +70,35 @@ use crate::site::CallSite;
 /// future ends its span with status Unset and records no duration.
 #[derive(Debug)]
 #[must_use = "futures do nothing unless polled"]
-pub struct Instrumented<F, C, I> {
+pub struct Instrumented<F, C, I, A> {
     fut: F,
     site: &'static CallSite,
     attributes: Option<I>,
     frame: Option<Frame>,
     classify: Option<C>,
+    result_attributes: Option<A>,
 }
 
 impl CallSite {
     /// Instruments `fut` as one call of this function. `attributes` were
     /// evaluated when the future was made; they are set on the span when it
-    /// starts, if it records.
+    /// starts, if it records. `result_attributes` (`result_attributes = f`;
+    /// `None` without it) is called with the output when the span records,
+    /// and its attributes are set on the span before it ends.
     #[inline]
-    pub fn instrument<F, C, I>(
+    pub fn instrument<F, C, I, A, J>(
         &'static self,
         attributes: I,
         fut: F,
         classify: C,
-    ) -> Instrumented<F, C, I>
+        result_attributes: Option<A>,
+    ) -> Instrumented<F, C, I, A>
     where
         F: Future,
         C: for<'a> FnOnce(&'a F::Output) -> Verdict<'a>,
         I: IntoIterator<Item = KeyValue>,
+        A: FnOnce(&F::Output) -> J,
+        J: IntoIterator<Item = KeyValue>,
     {
         Instrumented {
             fut,
@@ -100,15 +106,18 @@ impl CallSite {
             attributes: Some(attributes),
             frame: None,
             classify: Some(classify),
+            result_attributes,
         }
     }
 }
 
-impl<F, C, I> Future for Instrumented<F, C, I>
+impl<F, C, I, A, J> Future for Instrumented<F, C, I, A>
 where
     F: Future,
     C: for<'a> FnOnce(&'a F::Output) -> Verdict<'a>,
     I: IntoIterator<Item = KeyValue>,
+    A: FnOnce(&F::Output) -> J,
+    J: IntoIterator<Item = KeyValue>,
 {
     type Output = F::Output;
 
@@ -143,7 +152,11 @@ where
             Ok(Poll::Ready(out)) => {
                 if let (Some(mut frame), Some(classify)) = (this.frame.take(), this.classify.take())
                 {
-                    frame.finish(crate::frame::classify_contained(classify, &out), false);
+                    let verdict = crate::frame::classify_contained(classify, &out);
+                    if let Some(result_attributes) = this.result_attributes.take() {
+                        frame.set_result_attributes(result_attributes, &out);
+                    }
+                    frame.finish(verdict, false);
                 }
                 drop(guard);
                 Poll::Ready(out)

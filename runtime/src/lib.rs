@@ -153,6 +153,10 @@ mod event;
 pub mod exception;
 mod frame;
 mod future;
+#[cfg(feature = "tonic")]
+pub mod grpc;
+#[cfg(feature = "http")]
+pub mod http;
 mod site;
 mod value;
 
@@ -273,7 +277,7 @@ pub mod __private {
     pub use crate::frame::Frame;
     pub use crate::future::Instrumented;
     pub use crate::site::{CallSite, ExceptionSink, Info, Kind};
-    pub use crate::value::{attribute, AttributeValue};
+    pub use crate::value::{attribute, result_attributes, AttributeValue};
     pub use opentelemetry::KeyValue;
     pub use tracing;
 }

@@ -26,6 +26,18 @@ pub fn attribute(key: &'static str, value: impl AttributeValue) -> KeyValue {
     KeyValue::new(key, value.into_value())
 }
 
+/// Calls a `result_attributes` function with the returned value; the bound
+/// gives closures their argument type.
+#[inline]
+pub fn result_attributes<R, I, F>(f: F, out: &R) -> I
+where
+    R: ?Sized,
+    I: IntoIterator<Item = KeyValue>,
+    F: Fn(&R) -> I,
+{
+    f(out)
+}
+
 macro_rules! via_into {
     ($($t:ty => $conv:expr),* $(,)?) => {
         $(impl AttributeValue for $t {
