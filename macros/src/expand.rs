@@ -51,6 +51,15 @@ pub fn expand(args: &Args, item: &ItemFn) -> syn::Result<TokenStream> {
     let site_static = call_site(args, item, &site);
     let classify = classify(args);
     let attributes = attributes(args);
+    // With `result_attributes`, the `_with_result_attributes` variants, which
+    // take the closure as a last argument.
+    let (run, instrument) = match args.result_attributes {
+        Some(_) => (
+            quote!(run_with_result_attributes),
+            quote!(instrument_with_result_attributes),
+        ),
+        None => (quote!(run), quote!(instrument)),
+    };
     let result_attributes = result_attributes(args);
     let attrs = &item.attrs;
     let vis = &item.vis;
@@ -64,7 +73,7 @@ pub fn expand(args: &Args, item: &ItemFn) -> syn::Result<TokenStream> {
             };
             quote! {
                 #site_static
-                #site.start(|| #attributes).run(move || #ret #block, #classify, #result_attributes)
+                #site.start(|| #attributes).#run(move || #ret #block, #classify #result_attributes)
             }
         }
         Form::AsyncFn => {
@@ -76,7 +85,7 @@ pub fn expand(args: &Args, item: &ItemFn) -> syn::Result<TokenStream> {
             let stmts = &block.stmts;
             quote! {
                 #site_static
-                #site.instrument(#attributes, async move { #pin_output #(#stmts)* }, #classify, #result_attributes).await
+                #site.#instrument(#attributes, async move { #pin_output #(#stmts)* }, #classify #result_attributes).await
             }
         }
         Form::ReturnsAsyncBlock(found) => {
@@ -97,7 +106,7 @@ pub fn expand(args: &Args, item: &ItemFn) -> syn::Result<TokenStream> {
             };
             let replaced = replace_tail_async(
                 block,
-                quote!(#site.instrument(#attributes, #fut, #classify, #result_attributes)),
+                quote!(#site.#instrument(#attributes, #fut, #classify #result_attributes)),
             );
             quote! {
                 #site_static
@@ -172,25 +181,20 @@ fn attributes(args: &Args) -> TokenStream {
     }
 }
 
-/// `Some(closure)` calling the `result_attributes` function with the returned
-/// value, or `None`: the runtime calls it after the call, for a recording span.
-/// The call of the user's function carries its span, so that a wrong signature
-/// is reported at the function.
+/// `, closure` calling the `result_attributes` function with the returned
+/// value, or nothing. The call of the user's function carries its span, so
+/// that a wrong signature is reported at the function.
 fn result_attributes(args: &Args) -> TokenStream {
     let out = format_ident!("__ie_out", span = Span::mixed_site());
-    match &args.result_attributes {
-        Some(f) => {
+    args.result_attributes
+        .as_ref()
+        .map(|f| {
             let call = quote_spanned! {f.span()=>
                 ::instrument_errors::__private::result_attributes(#f, #out)
             };
-            quote!(::core::option::Option::Some(|#out| #call))
-        }
-        None => quote! {
-            ::core::option::Option::None::<
-                fn(&_) -> [::instrument_errors::__private::KeyValue; 0]
-            >
-        },
-    }
+            quote!(, |#out| #call)
+        })
+        .unwrap_or_default()
 }
 
 /// The closure that turns `&ReturnType` into a `Verdict`, written where the

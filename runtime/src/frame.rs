@@ -187,11 +187,36 @@ impl Frame {
     /// Runs a synchronous body as this call: the span is the current context
     /// while it runs, a panic is recorded and then continues unchanged, and
     /// the returned value is classified by `classify` and recorded.
-    /// `result_attributes` (`result_attributes = f`; `None` without it) is
-    /// called with the returned value when the span records, and its
-    /// attributes are set on the span before it ends.
     #[inline]
-    pub fn run<R, B, C, A, I>(mut self, body: B, classify: C, result_attributes: Option<A>) -> R
+    pub fn run<R, B, C>(self, body: B, classify: C) -> R
+    where
+        B: FnOnce() -> R,
+        C: for<'a> FnOnce(&'a R) -> Verdict<'a>,
+    {
+        self.run_inner(body, classify, None::<fn(&R) -> [KeyValue; 0]>)
+    }
+
+    /// [`Frame::run`] for a function with `result_attributes = f`:
+    /// `result_attributes` is called with the returned value when the span
+    /// records, and its attributes are set on the span before it ends.
+    #[inline]
+    pub fn run_with_result_attributes<R, B, C, A, I>(
+        self,
+        body: B,
+        classify: C,
+        result_attributes: A,
+    ) -> R
+    where
+        B: FnOnce() -> R,
+        C: for<'a> FnOnce(&'a R) -> Verdict<'a>,
+        A: FnOnce(&R) -> I,
+        I: IntoIterator<Item = KeyValue>,
+    {
+        self.run_inner(body, classify, Some(result_attributes))
+    }
+
+    #[inline]
+    fn run_inner<R, B, C, A, I>(mut self, body: B, classify: C, result_attributes: Option<A>) -> R
     where
         B: FnOnce() -> R,
         C: for<'a> FnOnce(&'a R) -> Verdict<'a>,

@@ -82,16 +82,39 @@ pub struct Instrumented<F, C, I, A> {
 impl CallSite {
     /// Instruments `fut` as one call of this function. `attributes` were
     /// evaluated when the future was made; they are set on the span when it
-    /// starts, if it records. `result_attributes` (`result_attributes = f`;
-    /// `None` without it) is called with the output when the span records,
-    /// and its attributes are set on the span before it ends.
+    /// starts, if it records.
     #[inline]
-    pub fn instrument<F, C, I, A, J>(
+    pub fn instrument<F, C, I>(
         &'static self,
         attributes: I,
         fut: F,
         classify: C,
-        result_attributes: Option<A>,
+    ) -> Instrumented<F, C, I, fn(&F::Output) -> [KeyValue; 0]>
+    where
+        F: Future,
+        C: for<'a> FnOnce(&'a F::Output) -> Verdict<'a>,
+        I: IntoIterator<Item = KeyValue>,
+    {
+        Instrumented {
+            fut,
+            site: self,
+            attributes: Some(attributes),
+            frame: None,
+            classify: Some(classify),
+            result_attributes: None,
+        }
+    }
+
+    /// [`CallSite::instrument`] for a function with `result_attributes = f`:
+    /// `result_attributes` is called with the output when the span records,
+    /// and its attributes are set on the span before it ends.
+    #[inline]
+    pub fn instrument_with_result_attributes<F, C, I, A, J>(
+        &'static self,
+        attributes: I,
+        fut: F,
+        classify: C,
+        result_attributes: A,
     ) -> Instrumented<F, C, I, A>
     where
         F: Future,
@@ -106,7 +129,7 @@ impl CallSite {
             attributes: Some(attributes),
             frame: None,
             classify: Some(classify),
-            result_attributes,
+            result_attributes: Some(result_attributes),
         }
     }
 }
