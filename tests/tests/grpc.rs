@@ -1,0 +1,185 @@
+//! gRPC outcomes by their conventions (feature `tonic`): real `tonic::Status`
+//! values returned by server and client methods shaped as tonic generates
+//! them, for every code, read back from the SDK.
+
+use instrument_errors::instrument_errors;
+use instrument_errors_tests::{attr, error_description, telemetry, Telemetry};
+use opentelemetry::trace::{SpanKind, Status as SpanStatus};
+use opentelemetry::Value;
+use opentelemetry_sdk::trace::SpanData;
+use tonic::{Code, Request, Response, Status};
+
+/// Every gRPC status code with its name, as the conventions spell it.
+const CODES: [(Code, &str); 17] = [
+    (Code::Ok, "OK"),
+    (Code::Cancelled, "CANCELLED"),
+    (Code::Unknown, "UNKNOWN"),
+    (Code::InvalidArgument, "INVALID_ARGUMENT"),
+    (Code::DeadlineExceeded, "DEADLINE_EXCEEDED"),
+    (Code::NotFound, "NOT_FOUND"),
+    (Code::AlreadyExists, "ALREADY_EXISTS"),
+    (Code::PermissionDenied, "PERMISSION_DENIED"),
+    (Code::ResourceExhausted, "RESOURCE_EXHAUSTED"),
+    (Code::FailedPrecondition, "FAILED_PRECONDITION"),
+    (Code::Aborted, "ABORTED"),
+    (Code::OutOfRange, "OUT_OF_RANGE"),
+    (Code::Unimplemented, "UNIMPLEMENTED"),
+    (Code::Internal, "INTERNAL"),
+    (Code::Unavailable, "UNAVAILABLE"),
+    (Code::DataLoss, "DATA_LOSS"),
+    (Code::Unauthenticated, "UNAUTHENTICATED"),
+];
+
+/// The codes the conventions count as server failures.
+const SERVER_FAILURES: [&str; 6] = [
+    "UNKNOWN",
+    "DEADLINE_EXCEEDED",
+    "UNIMPLEMENTED",
+    "INTERNAL",
+    "UNAVAILABLE",
+    "DATA_LOSS",
+];
+
+fn answer(code: Code) -> Result<Response<String>, Status> {
+    if code == Code::Ok {
+        Ok(Response::new("done".to_owned()))
+    } else {
+        Err(Status::new(code, format!("failed with {code:?}")))
+    }
+}
+
+struct Echo;
+
+impl Echo {
+    /// A unary server method as tonic generates it.
+    #[instrument_errors(
+        name = "test.Echo/Answer",
+        kind = server,
+        ok_if = instrument_errors::grpc::server_handled,
+        result_attributes = instrument_errors::grpc::response_attributes,
+    )]
+    async fn answer(&self, request: Request<Code>) -> Result<Response<String>, Status> {
+        tokio::task::yield_now().await;
+        answer(request.into_inner())
+    }
+}
+
+/// A client call: every code but `OK` is a failure, with no argument needed.
+#[instrument_errors(
+    name = "test.Echo/Answer client",
+    kind = client,
+    result_attributes = instrument_errors::grpc::response_attributes,
+)]
+async fn call(code: Code) -> Result<Response<String>, Status> {
+    tokio::task::yield_now().await;
+    answer(code)
+}
+
+fn span_with_code(t: &Telemetry, name: &str, code: &str) -> SpanData {
+    let mut spans: Vec<SpanData> = t
+        .spans_named(name)
+        .into_iter()
+        .filter(|s| attr(s, "rpc.response.status_code") == Some(Value::from(code.to_owned())))
+        .collect();
+    assert_eq!(spans.len(), 1, "{name} {code}: {spans:?}");
+    spans.remove(0)
+}
+
+/// Checks the span, metric point and exception record of one call.
+fn check(t: &Telemetry, name: &str, metric_name: &str, code: &str, failure: bool) {
+    let span = span_with_code(t, name, code);
+    let points = t.points("function.duration", &[("code.function.name", metric_name)]);
+    let point = points
+        .iter()
+        .find(|p| p.get("error.type") == failure.then_some(code));
+    if failure {
+        assert_eq!(
+            attr(&span, "error.type"),
+            Some(Value::from(code.to_owned())),
+            "{code}"
+        );
+        // The status message alone, not `Status`'s `Display`.
+        let expected = CODES
+            .iter()
+            .find(|(_, n)| *n == code)
+            .map(|(c, _)| format!("failed with {c:?}"));
+        assert_eq!(error_description(&span), expected, "{code}");
+        assert_eq!(point.map(|p| p.count), Some(1), "{code}: {points:?}");
+    } else {
+        assert_eq!(span.status, SpanStatus::Unset, "{code}");
+        assert_eq!(attr(&span, "error.type"), None, "{code}");
+        assert!(point.is_some(), "{code}: {points:?}");
+    }
+}
+
+#[tokio::test]
+async fn server_classification_for_every_code() {
+    let t = telemetry();
+    for (code, _) in CODES {
+        let result = Echo.answer(Request::new(code)).await;
+        assert_eq!(result.is_ok(), code == Code::Ok);
+    }
+    for (_, name) in CODES {
+        let failure = SERVER_FAILURES.contains(&name);
+        check(t, "test.Echo/Answer", "grpc::answer", name, failure);
+    }
+    assert_eq!(
+        span_with_code(t, "test.Echo/Answer", "OK").span_kind,
+        SpanKind::Server
+    );
+    // Handled codes are successes: one duration point for OK and the ten
+    // handled codes.
+    let successes: Vec<_> = t
+        .points(
+            "function.duration",
+            &[("code.function.name", "grpc::answer")],
+        )
+        .into_iter()
+        .filter(|p| p.get("error.type").is_none())
+        .collect();
+    assert_eq!(successes.len(), 1);
+    assert_eq!(successes[0].count, 11);
+    // One exception record per failure, with the code's name and the message.
+    let logs = t.logs_named("test.Echo/Answer.exception");
+    let mut types: Vec<_> = logs.iter().filter_map(|l| l.get("exception.type")).collect();
+    types.sort_unstable();
+    let mut expected = SERVER_FAILURES.to_vec();
+    expected.sort_unstable();
+    assert_eq!(types, expected);
+    let internal = logs
+        .iter()
+        .find(|l| l.get("exception.type") == Some("INTERNAL"))
+        .expect("INTERNAL");
+    assert_eq!(internal.get("exception.message"), Some("failed with Internal"));
+}
+
+#[tokio::test]
+async fn client_classification_for_every_code() {
+    let t = telemetry();
+    for (code, _) in CODES {
+        assert_eq!(call(code).await.is_ok(), code == Code::Ok);
+    }
+    for (_, name) in CODES {
+        check(t, "test.Echo/Answer client", "grpc::call", name, name != "OK");
+    }
+    assert_eq!(
+        span_with_code(t, "test.Echo/Answer client", "OK").span_kind,
+        SpanKind::Client
+    );
+    assert_eq!(t.logs_named("test.Echo/Answer client.exception").len(), 16);
+}
+
+/// An empty message gives no description.
+#[instrument_errors(name = "grpc.empty_message")]
+fn empty_message() -> Result<(), Status> {
+    Err(Status::new(Code::Unavailable, ""))
+}
+
+#[test]
+fn an_empty_message_is_no_description() {
+    let t = telemetry();
+    assert!(empty_message().is_err());
+    let span = t.span("grpc.empty_message");
+    assert_eq!(error_description(&span).as_deref(), Some(""));
+    assert_eq!(attr(&span, "error.type"), Some(Value::from("UNAVAILABLE")));
+}
