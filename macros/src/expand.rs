@@ -189,10 +189,9 @@ fn result_attributes(args: &Args) -> TokenStream {
     args.result_attributes
         .as_ref()
         .map(|f| {
-            let call = quote_spanned! {f.span()=>
-                ::instrument_errors::__private::result_attributes(#f, #out)
-            };
-            quote!(, |#out| #call)
+            quote_spanned! {f.span()=>
+                , |#out| ::instrument_errors::__private::result_attributes(#out, #f)
+            }
         })
         .unwrap_or_default()
 }

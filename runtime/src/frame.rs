@@ -13,6 +13,7 @@ use opentelemetry::{Context, KeyValue, Value};
 use crate::classify::{Failure, Verdict};
 use crate::exception::{self, ExceptionRecord, MESSAGE_LIMIT};
 use crate::site::{CallSite, State, CODE_FUNCTION_NAME, ERROR_TYPE};
+use crate::value::ResultAttributes;
 
 /// `error.type` of an operation that panicked.
 pub const PANIC: &str = "panic";
@@ -193,7 +194,7 @@ impl Frame {
         B: FnOnce() -> R,
         C: for<'a> FnOnce(&'a R) -> Verdict<'a>,
     {
-        self.run_inner(body, classify, None::<fn(&R) -> [KeyValue; 0]>)
+        self.run_inner(body, classify, None::<fn(&R) -> ResultAttributes<[KeyValue; 0]>>)
     }
 
     /// [`Frame::run`] for a function with `result_attributes = f`:
@@ -209,8 +210,7 @@ impl Frame {
     where
         B: FnOnce() -> R,
         C: for<'a> FnOnce(&'a R) -> Verdict<'a>,
-        A: FnOnce(&R) -> I,
-        I: IntoIterator<Item = KeyValue>,
+        A: FnOnce(&R) -> ResultAttributes<I>,
     {
         self.run_inner(body, classify, Some(result_attributes))
     }
@@ -220,8 +220,7 @@ impl Frame {
     where
         B: FnOnce() -> R,
         C: for<'a> FnOnce(&'a R) -> Verdict<'a>,
-        A: FnOnce(&R) -> I,
-        I: IntoIterator<Item = KeyValue>,
+        A: FnOnce(&R) -> ResultAttributes<I>,
     {
         if self.is_inert() {
             // An inert frame owns nothing: skip its destructor.
@@ -256,8 +255,7 @@ impl Frame {
     /// and the span goes without them.
     pub(crate) fn set_result_attributes<R, A, I>(&self, result_attributes: A, out: &R)
     where
-        A: FnOnce(&R) -> I,
-        I: IntoIterator<Item = KeyValue>,
+        A: FnOnce(&R) -> ResultAttributes<I>,
     {
         let Some(cx) = &self.cx else {
             return;
@@ -265,7 +263,7 @@ impl Frame {
         let _ = catch_unwind(AssertUnwindSafe(|| {
             let span = cx.span();
             if span.is_recording() {
-                span.set_attributes(result_attributes(out));
+                result_attributes(out).set_on(&span);
             }
         }));
     }

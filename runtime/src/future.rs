@@ -57,6 +57,7 @@ use crate::classify::Verdict;
 use crate::exception;
 use crate::frame::Frame;
 use crate::site::CallSite;
+use crate::value::ResultAttributes;
 
 /// A future instrumented as one call of an `async` instrumented function.
 ///
@@ -89,7 +90,7 @@ impl CallSite {
         attributes: I,
         fut: F,
         classify: C,
-    ) -> Instrumented<F, C, I, fn(&F::Output) -> [KeyValue; 0]>
+    ) -> Instrumented<F, C, I, fn(&F::Output) -> ResultAttributes<[KeyValue; 0]>>
     where
         F: Future,
         C: for<'a> FnOnce(&'a F::Output) -> Verdict<'a>,
@@ -120,8 +121,7 @@ impl CallSite {
         F: Future,
         C: for<'a> FnOnce(&'a F::Output) -> Verdict<'a>,
         I: IntoIterator<Item = KeyValue>,
-        A: FnOnce(&F::Output) -> J,
-        J: IntoIterator<Item = KeyValue>,
+        A: FnOnce(&F::Output) -> ResultAttributes<J>,
     {
         Instrumented {
             fut,
@@ -139,8 +139,7 @@ where
     F: Future,
     C: for<'a> FnOnce(&'a F::Output) -> Verdict<'a>,
     I: IntoIterator<Item = KeyValue>,
-    A: FnOnce(&F::Output) -> J,
-    J: IntoIterator<Item = KeyValue>,
+    A: FnOnce(&F::Output) -> ResultAttributes<J>,
 {
     type Output = F::Output;
 

@@ -61,6 +61,11 @@ use crate::cardinality::OTHER;
 /// `Result<T, E>` where `T` is one of those (an `Err` has no status).
 /// Implement it for your own reply types to use [`server_error`],
 /// [`client_error`] and [`response_attributes`] with them.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` carries no HTTP response status",
+    label = "instrument-errors: `instrument_errors::http` functions need a `StatusCode`, an `http::Response`, a `(StatusCode, T)` or a `Result` of those",
+    note = "implement `instrument_errors::http::ResponseStatus` for it"
+)]
 pub trait ResponseStatus {
     /// The response's status code; `None` when there is no response.
     fn response_status(&self) -> Option<StatusCode>;

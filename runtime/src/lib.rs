@@ -277,7 +277,7 @@ pub mod __private {
     pub use crate::frame::Frame;
     pub use crate::future::Instrumented;
     pub use crate::site::{CallSite, ExceptionSink, Info, Kind};
-    pub use crate::value::{attribute, result_attributes, AttributeValue};
+    pub use crate::value::{attribute, result_attributes, AttributeValue, ResultAttributes};
     pub use opentelemetry::KeyValue;
     pub use tracing;
 }
