@@ -359,7 +359,10 @@ mod tests {
                 quote!(result_attributes("k" = v)),
                 "`result_attributes` takes `=` and a value",
             ),
-            (quote!(result_attributes), "`result_attributes` needs a value"),
+            (
+                quote!(result_attributes),
+                "`result_attributes` needs a value",
+            ),
             (
                 quote!(attributes(id = id)),
                 "attribute keys are string literals",

@@ -194,7 +194,11 @@ impl Frame {
         B: FnOnce() -> R,
         C: for<'a> FnOnce(&'a R) -> Verdict<'a>,
     {
-        self.run_inner(body, classify, None::<fn(&R) -> ResultAttributes<[KeyValue; 0]>>)
+        self.run_inner(
+            body,
+            classify,
+            None::<fn(&R) -> ResultAttributes<[KeyValue; 0]>>,
+        )
     }
 
     /// [`Frame::run`] for a function with `result_attributes = f`:

@@ -80,6 +80,9 @@ pub struct Instrumented<F, C, I, A> {
     result_attributes: Option<A>,
 }
 
+/// The `result_attributes` of a function without that argument: never called.
+pub type NoResultAttributes<R> = fn(&R) -> ResultAttributes<[KeyValue; 0]>;
+
 impl CallSite {
     /// Instruments `fut` as one call of this function. `attributes` were
     /// evaluated when the future was made; they are set on the span when it
@@ -90,7 +93,7 @@ impl CallSite {
         attributes: I,
         fut: F,
         classify: C,
-    ) -> Instrumented<F, C, I, fn(&F::Output) -> ResultAttributes<[KeyValue; 0]>>
+    ) -> Instrumented<F, C, I, NoResultAttributes<F::Output>>
     where
         F: Future,
         C: for<'a> FnOnce(&'a F::Output) -> Verdict<'a>,

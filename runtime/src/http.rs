@@ -1,5 +1,5 @@
 //! HTTP outcomes as the semantic conventions classify them (feature `http`,
-//! for the [`http`](::http) 1.x crate that axum, hyper, reqwest and tonic use).
+//! for the `http` 1.x crate that axum, hyper, reqwest and tonic use).
 //!
 //! The conventions (`docs/http/http-spans.md`):
 //!
@@ -154,9 +154,9 @@ pub fn client_error<T: ResponseStatus + ?Sized>(response: &T) -> Option<&'static
 /// Use it as `result_attributes = instrument_errors::http::response_attributes`.
 #[inline]
 pub fn response_attributes<R: ResponseStatus + ?Sized>(returned: &R) -> Option<KeyValue> {
-    returned.response_status().map(|status| {
-        KeyValue::new(HTTP_RESPONSE_STATUS_CODE, i64::from(status.as_u16()))
-    })
+    returned
+        .response_status()
+        .map(|status| KeyValue::new(HTTP_RESPONSE_STATUS_CODE, i64::from(status.as_u16())))
 }
 
 /// A status code as an `error.type` value: its three digits (`"503"`), as a

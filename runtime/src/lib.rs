@@ -144,6 +144,14 @@
 //!   The recording of a failure (the SDK, the `tracing` subscriber and the
 //!   exporters) runs after the body returns, so its stack is not multiplied
 //!   by the depth.
+//!
+//! # HTTP and gRPC
+//!
+//! Feature `http`: the module `http`, whose `server_error`, `client_error`
+//! and `response_attributes` classify `http` 1.x responses (axum, hyper) as
+//! the HTTP conventions ask. Feature `tonic`: the module `grpc`
+//! (`server_handled`, `response_attributes`) and `ErrorType` for
+//! `tonic::Status`, as the gRPC conventions ask.
 
 #![warn(missing_docs)]
 
@@ -187,6 +195,7 @@ pub use tracing;
 /// | `error_type = f` | `Fn(&E) -> S`: the `error.type` of an error |
 /// | `description = false` | the message is sensitive: no status description, no `exception.message` |
 /// | `attributes("key" = expr, ...)` | span attributes, evaluated at entry |
+/// | `result_attributes = f` | `Fn(&R) -> I`, `I: IntoIterator<Item = KeyValue>`: span attributes from the whole returned value `R`, evaluated after the call, only for a span that records (`instrument_errors::http::response_attributes` and `instrument_errors::grpc::response_attributes` are two) |
 /// | `log_level = trace \| debug \| info \| warn \| error` | severity of the exception log record |
 /// | `log = false` | no exception log record |
 ///

@@ -141,7 +141,10 @@ async fn server_classification_for_every_code() {
     assert_eq!(successes[0].count, 11);
     // One exception record per failure, with the code's name and the message.
     let logs = t.logs_named("test.Echo/Answer.exception");
-    let mut types: Vec<_> = logs.iter().filter_map(|l| l.get("exception.type")).collect();
+    let mut types: Vec<_> = logs
+        .iter()
+        .filter_map(|l| l.get("exception.type"))
+        .collect();
     types.sort_unstable();
     let mut expected = SERVER_FAILURES.to_vec();
     expected.sort_unstable();
@@ -150,7 +153,10 @@ async fn server_classification_for_every_code() {
         .iter()
         .find(|l| l.get("exception.type") == Some("INTERNAL"))
         .expect("INTERNAL");
-    assert_eq!(internal.get("exception.message"), Some("failed with Internal"));
+    assert_eq!(
+        internal.get("exception.message"),
+        Some("failed with Internal")
+    );
 }
 
 #[tokio::test]
@@ -160,7 +166,13 @@ async fn client_classification_for_every_code() {
         assert_eq!(call(code).await.is_ok(), code == Code::Ok);
     }
     for (_, name) in CODES {
-        check(t, "test.Echo/Answer client", "grpc::call", name, name != "OK");
+        check(
+            t,
+            "test.Echo/Answer client",
+            "grpc::call",
+            name,
+            name != "OK",
+        );
     }
     assert_eq!(
         span_with_code(t, "test.Echo/Answer client", "OK").span_kind,

@@ -236,7 +236,10 @@ async fn tuple_and_result_replies_through_the_router() {
         .filter(|s| attr(s, "http.response.status_code").is_none())
         .collect();
     assert_eq!(errors.len(), 1, "{spans:?}");
-    assert_eq!(attr(errors[0], "error.type"), Some(Value::from("store_down")));
+    assert_eq!(
+        attr(errors[0], "error.type"),
+        Some(Value::from("store_down"))
+    );
     assert_eq!(
         error_description(errors[0]).as_deref(),
         Some("the store is down")

@@ -136,7 +136,10 @@ async fn compute(v: u32) -> Result<u32, std::fmt::Error> {
 async fn async_functions() {
     let t = telemetry();
     assert_eq!(compute(21).await.unwrap(), 42);
-    assert_eq!(attr(&t.span("ra.async"), "acme.value"), Some(Value::I64(42)));
+    assert_eq!(
+        attr(&t.span("ra.async"), "acme.value"),
+        Some(Value::I64(42))
+    );
 }
 
 /// Not called for a panic: there is no returned value.
