@@ -10,22 +10,28 @@ use opentelemetry::trace::{
 };
 use opentelemetry::{Context, KeyValue, Value};
 
-static CALLS: AtomicUsize = AtomicUsize::new(0);
+/// Calls of `reply_attributes::<N>`, one counter per test (tests run in
+/// parallel).
+static CALLS: [AtomicUsize; 3] = [const { AtomicUsize::new(0) }; 3];
+
+fn calls(n: usize) -> usize {
+    CALLS[n].load(Ordering::SeqCst)
+}
 
 #[derive(Debug)]
 struct Reply {
     code: u16,
 }
 
-fn reply_attributes(reply: &Result<Reply, std::io::Error>) -> Vec<KeyValue> {
-    CALLS.fetch_add(1, Ordering::SeqCst);
+fn reply_attributes<const N: usize>(reply: &Result<Reply, std::io::Error>) -> Vec<KeyValue> {
+    CALLS[N].fetch_add(1, Ordering::SeqCst);
     match reply {
         Ok(r) => vec![KeyValue::new("acme.reply.code", i64::from(r.code))],
         Err(e) => vec![KeyValue::new("acme.reply.error_kind", e.kind().to_string())],
     }
 }
 
-#[instrument_errors(name = "ra.path", result_attributes = reply_attributes)]
+#[instrument_errors(name = "ra.path", result_attributes = reply_attributes::<0>)]
 fn send(code: u16) -> Result<Reply, std::io::Error> {
     if code == 0 {
         return Err(std::io::Error::new(std::io::ErrorKind::TimedOut, "slow"));
@@ -36,10 +42,10 @@ fn send(code: u16) -> Result<Reply, std::io::Error> {
 #[test]
 fn a_path_on_ok_and_err() {
     let t = telemetry();
-    let before = CALLS.load(Ordering::SeqCst);
+    let before = calls(0);
     assert_eq!(send(7).unwrap().code, 7);
     assert!(send(0).is_err());
-    assert_eq!(CALLS.load(Ordering::SeqCst) - before, 2);
+    assert_eq!(calls(0) - before, 2);
     let spans = t.spans_named("ra.path");
     assert_eq!(spans.len(), 2);
     assert_eq!(attr(&spans[0], "acme.reply.code"), Some(Value::I64(7)));
@@ -69,7 +75,7 @@ fn an_unannotated_closure_on_the_whole_value() {
 }
 
 /// Not evaluated at all when the span does not record.
-#[instrument_errors(name = "ra.sampled_out", result_attributes = reply_attributes)]
+#[instrument_errors(name = "ra.sampled_out", result_attributes = reply_attributes::<1>)]
 fn sampled_out(code: u16) -> Result<Reply, std::io::Error> {
     Ok(Reply { code })
 }
@@ -85,16 +91,16 @@ fn not_called_for_a_span_that_does_not_record() {
         true,
         TraceState::NONE,
     );
-    let before = CALLS.load(Ordering::SeqCst);
+    let before = calls(1);
     {
         let _guard = Context::new().with_remote_span_context(parent).attach();
         assert_eq!(sampled_out(3).unwrap().code, 3);
     }
-    assert_eq!(CALLS.load(Ordering::SeqCst), before);
+    assert_eq!(calls(1), before);
     assert!(t.spans_named("ra.sampled_out").is_empty());
     // Sampled in, it is called.
     assert_eq!(sampled_out(4).unwrap().code, 4);
-    assert_eq!(CALLS.load(Ordering::SeqCst), before + 1);
+    assert_eq!(calls(1), before + 1);
     assert_eq!(
         attr(&t.span("ra.sampled_out"), "acme.reply.code"),
         Some(Value::I64(4))
@@ -143,7 +149,7 @@ async fn async_functions() {
 }
 
 /// Not called for a panic: there is no returned value.
-#[instrument_errors(name = "ra.body_panics", result_attributes = reply_attributes)]
+#[instrument_errors(name = "ra.body_panics", result_attributes = reply_attributes::<2>)]
 fn body_panics(code: u16) -> Result<Reply, std::io::Error> {
     if code > 0 {
         panic!("body failed");
@@ -154,9 +160,9 @@ fn body_panics(code: u16) -> Result<Reply, std::io::Error> {
 #[test]
 fn not_called_for_a_panic() {
     let t = telemetry();
-    let before = CALLS.load(Ordering::SeqCst);
+    let before = calls(2);
     assert!(std::panic::catch_unwind(|| body_panics(1)).is_err());
-    assert_eq!(CALLS.load(Ordering::SeqCst), before);
+    assert_eq!(calls(2), before);
     let span = t.span("ra.body_panics");
     assert_eq!(attr(&span, "error.type"), Some(Value::from("panic")));
     assert_eq!(attr(&span, "acme.reply.code"), None);
