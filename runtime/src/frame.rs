@@ -194,11 +194,7 @@ impl Frame {
         B: FnOnce() -> R,
         C: for<'a> FnOnce(&'a R) -> Verdict<'a>,
     {
-        self.run_inner(
-            body,
-            classify,
-            None::<fn(&R) -> ResultAttributes<[KeyValue; 0]>>,
-        )
+        self.run_inner(body, classify, NoResultAttributes)
     }
 
     /// [`Frame::run`] for a function with `result_attributes = f`:
@@ -216,15 +212,19 @@ impl Frame {
         C: for<'a> FnOnce(&'a R) -> Verdict<'a>,
         A: FnOnce(&R) -> ResultAttributes<I>,
     {
-        self.run_inner(body, classify, Some(result_attributes))
+        self.run_inner(
+            body,
+            classify,
+            WithResultAttributes(Some(result_attributes)),
+        )
     }
 
     #[inline]
-    fn run_inner<R, B, C, A, I>(mut self, body: B, classify: C, result_attributes: Option<A>) -> R
+    fn run_inner<R, B, C, H>(mut self, body: B, classify: C, mut after: H) -> R
     where
         B: FnOnce() -> R,
         C: for<'a> FnOnce(&'a R) -> Verdict<'a>,
-        A: FnOnce(&R) -> ResultAttributes<I>,
+        H: AfterCall<R>,
     {
         if self.is_inert() {
             // An inert frame owns nothing: skip its destructor.
@@ -238,9 +238,7 @@ impl Frame {
         match result {
             Ok(out) => {
                 let verdict = classify_contained(classify, &out);
-                if let Some(result_attributes) = result_attributes {
-                    self.set_result_attributes(result_attributes, &out);
-                }
+                after.after(&self, &out);
                 self.finish(verdict, false);
                 drop(guard);
                 out
@@ -257,7 +255,7 @@ impl Frame {
     /// value on this call's span, if it records. The user's function is
     /// called only then; if it panics, the panic hook has reported it once
     /// and the span goes without them.
-    pub(crate) fn set_result_attributes<R, A, I>(&self, result_attributes: A, out: &R)
+    fn set_result_attributes<R, A, I>(&self, result_attributes: A, out: &R)
     where
         A: FnOnce(&R) -> ResultAttributes<I>,
     {
@@ -435,6 +433,41 @@ impl Frame {
             (Some(b), None) => histogram.record(seconds, &[b]),
             (None, Some(e)) => histogram.record(seconds, &[KeyValue::new(ERROR_TYPE, e)]),
             (None, None) => histogram.record(seconds, &[]),
+        }
+    }
+}
+
+/// What a call does with its returned value once it is classified, before
+/// its span ends: nothing ([`NoResultAttributes`], a zero-sized type that
+/// compiles away), or set the attributes of `result_attributes = f`
+/// ([`WithResultAttributes`]).
+pub trait AfterCall<R: ?Sized> {
+    /// Called once, with the returned value.
+    fn after(&mut self, frame: &Frame, out: &R);
+}
+
+/// A function without `result_attributes`: nothing to do.
+#[derive(Debug, Clone, Copy)]
+pub struct NoResultAttributes;
+
+impl<R: ?Sized> AfterCall<R> for NoResultAttributes {
+    #[inline(always)]
+    fn after(&mut self, _: &Frame, _: &R) {}
+}
+
+/// A function with `result_attributes = f`: the expansion's closure calling
+/// `f`, until it is called.
+#[derive(Debug)]
+pub struct WithResultAttributes<A>(pub(crate) Option<A>);
+
+impl<R, A, I> AfterCall<R> for WithResultAttributes<A>
+where
+    A: FnOnce(&R) -> ResultAttributes<I>,
+{
+    #[inline]
+    fn after(&mut self, frame: &Frame, out: &R) {
+        if let Some(result_attributes) = self.0.take() {
+            frame.set_result_attributes(result_attributes, out);
         }
     }
 }

@@ -55,7 +55,7 @@ use opentelemetry::{Context, KeyValue};
 
 use crate::classify::Verdict;
 use crate::exception;
-use crate::frame::Frame;
+use crate::frame::{AfterCall, Frame, NoResultAttributes, WithResultAttributes};
 use crate::site::CallSite;
 use crate::value::ResultAttributes;
 
@@ -71,17 +71,14 @@ use crate::value::ResultAttributes;
 /// future ends its span with status Unset and records no duration.
 #[derive(Debug)]
 #[must_use = "futures do nothing unless polled"]
-pub struct Instrumented<F, C, I, A> {
+pub struct Instrumented<F, C, I, H> {
     fut: F,
     site: &'static CallSite,
     attributes: Option<I>,
     frame: Option<Frame>,
     classify: Option<C>,
-    result_attributes: Option<A>,
+    after: H,
 }
-
-/// The `result_attributes` of a function without that argument: never called.
-pub type NoResultAttributes<R> = fn(&R) -> ResultAttributes<[KeyValue; 0]>;
 
 impl CallSite {
     /// Instruments `fut` as one call of this function. `attributes` were
@@ -93,7 +90,7 @@ impl CallSite {
         attributes: I,
         fut: F,
         classify: C,
-    ) -> Instrumented<F, C, I, NoResultAttributes<F::Output>>
+    ) -> Instrumented<F, C, I, NoResultAttributes>
     where
         F: Future,
         C: for<'a> FnOnce(&'a F::Output) -> Verdict<'a>,
@@ -105,7 +102,7 @@ impl CallSite {
             attributes: Some(attributes),
             frame: None,
             classify: Some(classify),
-            result_attributes: None,
+            after: NoResultAttributes,
         }
     }
 
@@ -119,7 +116,7 @@ impl CallSite {
         fut: F,
         classify: C,
         result_attributes: A,
-    ) -> Instrumented<F, C, I, A>
+    ) -> Instrumented<F, C, I, WithResultAttributes<A>>
     where
         F: Future,
         C: for<'a> FnOnce(&'a F::Output) -> Verdict<'a>,
@@ -132,17 +129,17 @@ impl CallSite {
             attributes: Some(attributes),
             frame: None,
             classify: Some(classify),
-            result_attributes: Some(result_attributes),
+            after: WithResultAttributes(Some(result_attributes)),
         }
     }
 }
 
-impl<F, C, I, A, J> Future for Instrumented<F, C, I, A>
+impl<F, C, I, H> Future for Instrumented<F, C, I, H>
 where
     F: Future,
     C: for<'a> FnOnce(&'a F::Output) -> Verdict<'a>,
     I: IntoIterator<Item = KeyValue>,
-    A: FnOnce(&F::Output) -> ResultAttributes<J>,
+    H: AfterCall<F::Output>,
 {
     type Output = F::Output;
 
@@ -178,9 +175,7 @@ where
                 if let (Some(mut frame), Some(classify)) = (this.frame.take(), this.classify.take())
                 {
                     let verdict = crate::frame::classify_contained(classify, &out);
-                    if let Some(result_attributes) = this.result_attributes.take() {
-                        frame.set_result_attributes(result_attributes, &out);
-                    }
+                    this.after.after(&frame, &out);
                     frame.finish(verdict, false);
                 }
                 drop(guard);

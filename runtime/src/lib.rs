@@ -283,7 +283,7 @@ pub mod __private {
     };
     pub use crate::event::{emit_exception, EXCEPTION_FIELDS};
     pub use crate::exception::ExceptionRecord;
-    pub use crate::frame::Frame;
+    pub use crate::frame::{AfterCall, Frame, NoResultAttributes, WithResultAttributes};
     pub use crate::future::Instrumented;
     pub use crate::site::{CallSite, ExceptionSink, Info, Kind};
     pub use crate::value::{attribute, result_attributes, AttributeValue, ResultAttributes};
