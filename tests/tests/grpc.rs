@@ -1,6 +1,8 @@
-//! gRPC outcomes by their conventions (feature `tonic`): real `tonic::Status`
-//! values returned by server and client methods shaped as tonic generates
-//! them, for every code, read back from the SDK.
+//! gRPC outcomes by their conventions (feature `tonic`), for every code, read
+//! back from the SDK: real `tonic::Status` values returned by server and
+//! client methods shaped as tonic generates them, and a real round trip (a
+//! tonic server served by axum over HTTP/2 on loopback, a tonic client over a
+//! `Channel`).
 
 use instrument_errors::instrument_errors;
 use instrument_errors_tests::{attr, error_description, telemetry, Telemetry};
@@ -194,4 +196,135 @@ fn an_empty_message_is_no_description() {
     let span = t.span("grpc.empty_message");
     assert_eq!(error_description(&span).as_deref(), Some(""));
     assert_eq!(attr(&span, "error.type"), Some(Value::from("UNAVAILABLE")));
+}
+
+// ----- A real round trip: a tonic server (served by axum over HTTP/2 on
+// loopback) and a tonic client over a `Channel`, the codes crossing the wire.
+
+/// Messages are UTF-8 strings (no protobuf codegen needed).
+#[derive(Debug, Clone, Copy, Default)]
+struct Utf8;
+
+impl tonic::codec::Codec for Utf8 {
+    type Encode = String;
+    type Decode = String;
+    type Encoder = Utf8;
+    type Decoder = Utf8;
+    fn encoder(&mut self) -> Utf8 {
+        Utf8
+    }
+    fn decoder(&mut self) -> Utf8 {
+        Utf8
+    }
+}
+
+impl tonic::codec::Encoder for Utf8 {
+    type Item = String;
+    type Error = Status;
+    fn encode(
+        &mut self,
+        item: String,
+        dst: &mut tonic::codec::EncodeBuf<'_>,
+    ) -> Result<(), Status> {
+        bytes::BufMut::put_slice(dst, item.as_bytes());
+        Ok(())
+    }
+}
+
+impl tonic::codec::Decoder for Utf8 {
+    type Item = String;
+    type Error = Status;
+    fn decode(&mut self, src: &mut tonic::codec::DecodeBuf<'_>) -> Result<Option<String>, Status> {
+        let len = bytes::Buf::remaining(src);
+        let raw = bytes::Buf::copy_to_bytes(src, len);
+        String::from_utf8(raw.to_vec())
+            .map(Some)
+            .map_err(|e| Status::internal(e.to_string()))
+    }
+}
+
+/// The server method: the request names the code to answer with.
+#[instrument_errors(
+    name = "test.Wire/Answer",
+    kind = server,
+    ok_if = instrument_errors::grpc::server_handled,
+    result_attributes = instrument_errors::grpc::response_attributes,
+)]
+async fn wire_answer(request: Request<String>) -> Result<Response<String>, Status> {
+    let code = request
+        .into_inner()
+        .parse::<i32>()
+        .map_err(|e| Status::internal(e.to_string()))?;
+    answer(Code::from(code))
+}
+
+/// The client method, over a real `Channel`.
+#[instrument_errors(
+    name = "test.Wire/Answer client",
+    kind = client,
+    result_attributes = instrument_errors::grpc::response_attributes,
+)]
+async fn wire_call(
+    channel: tonic::transport::Channel,
+    code: Code,
+) -> Result<Response<String>, Status> {
+    let mut grpc = tonic::client::Grpc::new(channel);
+    grpc.ready()
+        .await
+        .map_err(|e| Status::unavailable(e.to_string()))?;
+    grpc.unary(
+        Request::new((code as i32).to_string()),
+        http::uri::PathAndQuery::from_static("/test.Wire/Answer"),
+        Utf8,
+    )
+    .await
+}
+
+async fn serve_grpc() -> std::net::SocketAddr {
+    let service = tower::service_fn(|request: http::Request<axum::body::Body>| async move {
+        let unary = tower::service_fn(wire_answer);
+        let response = tonic::server::Grpc::new(Utf8).unary(unary, request).await;
+        Ok::<_, std::convert::Infallible>(response)
+    });
+    let router = axum::Router::new().route_service("/test.Wire/Answer", service);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind loopback");
+    let addr = listener.local_addr().expect("address");
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    addr
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn round_trip_over_tonic_for_every_code() {
+    let t = telemetry();
+    let addr = serve_grpc().await;
+    let channel = tonic::transport::Endpoint::from_shared(format!("http://{addr}"))
+        .expect("endpoint")
+        .connect()
+        .await
+        .expect("connect");
+    for (code, _) in CODES {
+        let result = wire_call(channel.clone(), code).await;
+        match &result {
+            Ok(response) => assert_eq!(response.get_ref(), "done"),
+            Err(status) => {
+                assert_eq!(status.code(), code);
+                assert_eq!(status.message(), format!("failed with {code:?}"));
+            }
+        }
+    }
+    for (_, name) in CODES {
+        let failure = SERVER_FAILURES.contains(&name);
+        check(t, "test.Wire/Answer", "grpc::wire_answer", name, failure);
+        check(
+            t,
+            "test.Wire/Answer client",
+            "grpc::wire_call",
+            name,
+            name != "OK",
+        );
+    }
+    assert_eq!(t.logs_named("test.Wire/Answer.exception").len(), 6);
+    assert_eq!(t.logs_named("test.Wire/Answer client.exception").len(), 16);
 }
