@@ -60,7 +60,9 @@ use crate::cardinality::OTHER;
 /// `(StatusCode, body)` replies), references and boxes of those, and
 /// `Result<T, E>` where `T` is one of those (an `Err` has no status).
 /// Implement it for your own reply types to use [`server_error`],
-/// [`client_error`] and [`response_attributes`] with them.
+/// [`client_error`] and [`response_attributes`] with them. An axum handler
+/// returning another `IntoResponse` type (`Json<T>`, `String`, `impl
+/// IntoResponse`) can return `Response` (`.into_response()`) instead.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` carries no HTTP response status",
     label = "instrument-errors: `instrument_errors::http` functions need a `StatusCode`, an `http::Response`, a `(StatusCode, T)` or a `Result` of those",
