@@ -9,7 +9,7 @@ use syn::{Expr, ExprLit, Ident, Lit, LitBool, LitStr, Token};
 /// The arguments every `#[instrument_errors]` accepts, in the order they are
 /// listed in error messages.
 pub const ACCEPTED: &str = "`name`, `kind`, `metric`, `ok_if`, `error_if`, `error_type`, \
-                            `description`, `attributes`, `log_level`, `log`";
+                            `description`, `attributes`, `result_attributes`, `log_level`, `log`";
 
 const KINDS: &[&str] = &["internal", "client", "server", "producer", "consumer"];
 const LEVELS: &[&str] = &["trace", "debug", "info", "warn", "error"];
@@ -25,6 +25,7 @@ pub struct Args {
     pub error_type: Option<Expr>,
     pub description: Option<LitBool>,
     pub attributes: Vec<(LitStr, Expr)>,
+    pub result_attributes: Option<Expr>,
     pub log_level: Option<Ident>,
     pub log: Option<LitBool>,
 }
@@ -147,6 +148,13 @@ fn apply(args: &mut Args, key: &Ident, value: RawValue) -> syn::Result<()> {
         "description" => args.description = Some(boolean(key, value, "description = false")?),
         "log" => args.log = Some(boolean(key, value, "log = false")?),
         "attributes" => args.attributes = attributes(key, value)?,
+        "result_attributes" => {
+            args.result_attributes = Some(function(
+                key,
+                value,
+                "result_attributes = |r: &Reply| [KeyValue::new(\"acme.reply.code\", r.code as i64)]",
+            )?);
+        }
         _ => {
             return Err(syn::Error::new(
                 key.span(),
@@ -312,6 +320,7 @@ mod tests {
             error_type = |e: &E| e.code(),
             description = false,
             attributes("k" = id, "n" = 1 + 2),
+            result_attributes = instrument_errors::http::response_attributes,
             log_level = error,
             log = true,
         ))
@@ -319,6 +328,7 @@ mod tests {
         assert_eq!(args.name.unwrap().value(), "a.b");
         assert_eq!(args.kind.unwrap(), "client");
         assert_eq!(args.attributes.len(), 2);
+        assert!(args.result_attributes.is_some());
         assert!(!args.description.unwrap().value);
     }
 
@@ -341,6 +351,18 @@ mod tests {
                 "`description` must be `true` or `false`",
             ),
             (quote!(ok_if = 3), "`ok_if` must be a function"),
+            (
+                quote!(result_attributes = "http.response.status_code"),
+                "`result_attributes` must be a function",
+            ),
+            (
+                quote!(result_attributes("k" = v)),
+                "`result_attributes` takes `=` and a value",
+            ),
+            (
+                quote!(result_attributes),
+                "`result_attributes` needs a value",
+            ),
             (
                 quote!(attributes(id = id)),
                 "attribute keys are string literals",

@@ -84,6 +84,22 @@ pub fn expand(args: &Args, item: &ItemFn) -> syn::Result<TokenStream> {
         };
     };
     let track_caller = item.attrs.iter().any(|a| a.path().is_ident("track_caller"));
+    // With `result_attributes`, the `_with_result_attributes` variants of the
+    // runtime's calls, which take its closure as a last argument.
+    let result_attributes = result_attributes(args);
+    let with = |name: &str| {
+        if args.result_attributes.is_some() {
+            format_ident!("{name}_with_result_attributes")
+        } else {
+            format_ident!("{name}")
+        }
+    };
+    let (run, instrument, ie_run, finish) = (
+        with("run"),
+        with("instrument"),
+        with("ie_run"),
+        with("finish"),
+    );
     let body = match form {
         Form::Named(_) | Form::Opaque if track_caller => {
             let ret = match form {
@@ -104,18 +120,19 @@ pub fn expand(args: &Args, item: &ItemFn) -> syn::Result<TokenStream> {
             quote! {
                 let #frame = #p::InlineFrame::enter(#start);
                 let #output_var: #ret = #label: #inline;
-                #p::InlineFrame::finish(#frame, &#output_var, #classify);
+                #p::InlineFrame::#finish(#frame, &#output_var, #classify #result_attributes);
                 #output_var
             }
         }
         Form::AsyncFn => {
             let classify = classify(args, None);
             quote! {
-                #p::CallSite::instrument(
+                #p::CallSite::#instrument(
                     &#site,
                     #attributes,
                     #p::typed_future::<#ret_inferred, _>(async move #block),
-                    #classify,
+                    #classify
+                    #result_attributes
                 ).await
             }
         }
@@ -133,7 +150,7 @@ pub fn expand(args: &Args, item: &ItemFn) -> syn::Result<TokenStream> {
             quote! {
                 let #attrs_var = #attributes;
                 let #body_var = #build;
-                #p::CallSite::instrument(&#site, #attrs_var, #body_var, #classify)
+                #p::CallSite::#instrument(&#site, #attrs_var, #body_var, #classify #result_attributes)
             }
         }
         Form::Named(ty) => {
@@ -144,11 +161,12 @@ pub fn expand(args: &Args, item: &ItemFn) -> syn::Result<TokenStream> {
                 // instrumented in place, in the same box.
                 Some((rest, func, found)) => {
                     let wrapped = quote! {
-                        #p::CallSite::instrument(
+                        #p::CallSite::#instrument(
                             &#site,
                             #attrs_var,
                             #p::typed_future_as(#output_var, #found),
-                            #classify,
+                            #classify
+                            #result_attributes
                         )
                     };
                     quote! {
@@ -168,7 +186,9 @@ pub fn expand(args: &Args, item: &ItemFn) -> syn::Result<TokenStream> {
                     let #body_var = #p::once(move || -> #ty #block);
                     {
                         #selectors
-                        (&&#p::Select::<#ty>::NEW).ie_run(#started, #body_var, #classify)
+                        (&&#p::Select::<#ty>::NEW).#ie_run(
+                            #started, #body_var, #classify #result_attributes
+                        )
                     }
                 },
             }
@@ -182,10 +202,11 @@ pub fn expand(args: &Args, item: &ItemFn) -> syn::Result<TokenStream> {
             // was inferred to be ...") points there, as on the plain function.
             let body_span = block.brace_token.span.join();
             quote_spanned! {body_span=>
-                ::instrument_errors::__private::Frame::run(
+                ::instrument_errors::__private::Frame::#run(
                     ::instrument_errors::__private::CallSite::start(&#site, || #attributes),
                     move || -> #ret_inferred #block,
-                    #classify,
+                    #classify
+                    #result_attributes
                 )
             }
         }
@@ -267,6 +288,21 @@ fn attributes(args: &Args) -> TokenStream {
     } else {
         quote!([#(#pairs),*])
     }
+}
+
+/// `, closure` calling the `result_attributes` function with the returned
+/// value, or nothing. The call of the user's function carries its span, so
+/// that a wrong signature is reported at the function.
+fn result_attributes(args: &Args) -> TokenStream {
+    let out = format_ident!("__ie_out", span = Span::mixed_site());
+    args.result_attributes
+        .as_ref()
+        .map(|f| {
+            quote_spanned! {f.span()=>
+                , |#out| ::instrument_errors::__private::result_attributes(#out, #f)
+            }
+        })
+        .unwrap_or_default()
 }
 
 /// The closure that turns `&ReturnType` into a `Verdict`, written where the

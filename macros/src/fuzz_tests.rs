@@ -51,6 +51,7 @@ const SEEDS: &[&str] = &[
     "error_type = crate::errors::classify::<E>, error_if = |_| None::<&'static str>",
     r#"name = "", metric = 3, kind = sideways, nope"#,
     r#"attributes(id = id), attributes = 3, name"#,
+    "kind = server, error_if = instrument_errors::http::server_error, result_attributes = instrument_errors::http::response_attributes",
 ];
 
 const IDENTS: &[&str] = &[
@@ -62,6 +63,7 @@ const IDENTS: &[&str] = &[
     "error_type",
     "description",
     "attributes",
+    "result_attributes",
     "log_level",
     "log",
     "client",

@@ -24,6 +24,7 @@ use opentelemetry::KeyValue;
 use crate::classify::Verdict;
 use crate::frame::Frame;
 use crate::site::CallSite;
+use crate::value::ResultAttributes;
 
 /// The declared return type `R` of an instrumented function, for method
 /// resolution. Call as `(&&Select::<R>::NEW).ie_call(..)`.
@@ -56,6 +57,20 @@ pub trait ViaSync<R> {
     where
         B: FnOnce() -> R,
         C: for<'a> FnOnce(&'a R) -> Verdict<'a>;
+
+    /// [`ViaSync::ie_run`] with `result_attributes` (see
+    /// [`Frame::run_with_result_attributes`]).
+    fn ie_run_with_result_attributes<B, C, A, J>(
+        self,
+        frame: Frame,
+        body: B,
+        classify: C,
+        result_attributes: A,
+    ) -> R
+    where
+        B: FnOnce() -> R,
+        C: for<'a> FnOnce(&'a R) -> Verdict<'a>,
+        A: FnOnce(&R) -> ResultAttributes<J>;
 }
 
 impl<R> ViaSync<R> for Select<R> {
@@ -75,6 +90,22 @@ impl<R> ViaSync<R> for Select<R> {
         C: for<'a> FnOnce(&'a R) -> Verdict<'a>,
     {
         Frame::run(frame, body, classify)
+    }
+
+    #[inline(always)]
+    fn ie_run_with_result_attributes<B, C, A, J>(
+        self,
+        frame: Frame,
+        body: B,
+        classify: C,
+        result_attributes: A,
+    ) -> R
+    where
+        B: FnOnce() -> R,
+        C: for<'a> FnOnce(&'a R) -> Verdict<'a>,
+        A: FnOnce(&R) -> ResultAttributes<J>,
+    {
+        Frame::run_with_result_attributes(frame, body, classify, result_attributes)
     }
 }
 
@@ -101,6 +132,20 @@ pub trait ViaNamedFuture<R> {
         R: UnsupportedFutureType,
         B: FnOnce() -> R,
         C: for<'a> FnOnce(&'a R) -> Verdict<'a>;
+
+    /// Never callable: its bound is never met.
+    fn ie_run_with_result_attributes<B, C, A, J>(
+        self,
+        started: (),
+        body: B,
+        classify: C,
+        result_attributes: A,
+    ) -> R
+    where
+        R: UnsupportedFutureType,
+        B: FnOnce() -> R,
+        C: for<'a> FnOnce(&'a R) -> Verdict<'a>,
+        A: FnOnce(&R) -> ResultAttributes<J>;
 }
 
 impl<R: Future> ViaNamedFuture<R> for &Select<R> {
@@ -117,6 +162,16 @@ impl<R: Future> ViaNamedFuture<R> for &Select<R> {
         C: for<'a> FnOnce(&'a R) -> Verdict<'a>,
     {
         // `UnsupportedFutureType` has no implementation: never called.
+        unreachable!("no type implements UnsupportedFutureType")
+    }
+
+    fn ie_run_with_result_attributes<B, C, A, J>(self, (): (), _: B, _: C, _: A) -> R
+    where
+        R: UnsupportedFutureType,
+        B: FnOnce() -> R,
+        C: for<'a> FnOnce(&'a R) -> Verdict<'a>,
+        A: FnOnce(&R) -> ResultAttributes<J>,
+    {
         unreachable!("no type implements UnsupportedFutureType")
     }
 }
@@ -142,6 +197,20 @@ macro_rules! boxed_future {
                 I: IntoIterator<Item = KeyValue> $($bounds)* + 'f,
                 B: FnOnce() -> Pin<Box<dyn Future<Output = T> $($bounds)* + 'f>>,
                 C: for<'a> FnOnce(&'a T) -> Verdict<'a> $($bounds)* + 'f;
+
+            /// [`Self::ie_run`] with `result_attributes`.
+            fn ie_run_with_result_attributes<I, B, C, A, J>(
+                self,
+                started: (&'static CallSite, I),
+                body: B,
+                classify: C,
+                result_attributes: A,
+            ) -> Pin<Box<dyn Future<Output = T> $($bounds)* + 'f>>
+            where
+                I: IntoIterator<Item = KeyValue> $($bounds)* + 'f,
+                B: FnOnce() -> Pin<Box<dyn Future<Output = T> $($bounds)* + 'f>>,
+                C: for<'a> FnOnce(&'a T) -> Verdict<'a> $($bounds)* + 'f,
+                A: FnOnce(&T) -> ResultAttributes<J> $($bounds)* + 'f;
         }
 
         impl<'f, T: 'f> $trait<'f, T> for &&Select<Pin<Box<dyn Future<Output = T> $($bounds)* + 'f>>> {
@@ -166,6 +235,29 @@ macro_rules! boxed_future {
                 C: for<'a> FnOnce(&'a T) -> Verdict<'a> $($bounds)* + 'f,
             {
                 Box::pin(CallSite::instrument(site, attributes, body(), classify))
+            }
+
+            #[inline(always)]
+            fn ie_run_with_result_attributes<I, B, C, A, J>(
+                self,
+                (site, attributes): (&'static CallSite, I),
+                body: B,
+                classify: C,
+                result_attributes: A,
+            ) -> Pin<Box<dyn Future<Output = T> $($bounds)* + 'f>>
+            where
+                I: IntoIterator<Item = KeyValue> $($bounds)* + 'f,
+                B: FnOnce() -> Pin<Box<dyn Future<Output = T> $($bounds)* + 'f>>,
+                C: for<'a> FnOnce(&'a T) -> Verdict<'a> $($bounds)* + 'f,
+                A: FnOnce(&T) -> ResultAttributes<J> $($bounds)* + 'f,
+            {
+                Box::pin(CallSite::instrument_with_result_attributes(
+                    site,
+                    attributes,
+                    body(),
+                    classify,
+                    result_attributes,
+                ))
             }
         }
     };

@@ -13,6 +13,7 @@ use opentelemetry::{Context, KeyValue, Value};
 use crate::classify::{Failure, Verdict};
 use crate::exception::{self, ExceptionRecord, MESSAGE_LIMIT};
 use crate::site::{CallSite, State, CODE_FUNCTION_NAME, ERROR_TYPE};
+use crate::value::ResultAttributes;
 
 /// `error.type` of an operation that panicked.
 pub const PANIC: &str = "panic";
@@ -188,10 +189,42 @@ impl Frame {
     /// while it runs, a panic is recorded and then continues unchanged, and
     /// the returned value is classified by `classify` and recorded.
     #[inline]
-    pub fn run<R, B, C>(mut self, body: B, classify: C) -> R
+    pub fn run<R, B, C>(self, body: B, classify: C) -> R
     where
         B: FnOnce() -> R,
         C: for<'a> FnOnce(&'a R) -> Verdict<'a>,
+    {
+        self.run_inner(body, classify, NoResultAttributes)
+    }
+
+    /// [`Frame::run`] for a function with `result_attributes = f`:
+    /// `result_attributes` is called with the returned value when the span
+    /// records, and its attributes are set on the span before it ends.
+    #[inline]
+    pub fn run_with_result_attributes<R, B, C, A, I>(
+        self,
+        body: B,
+        classify: C,
+        result_attributes: A,
+    ) -> R
+    where
+        B: FnOnce() -> R,
+        C: for<'a> FnOnce(&'a R) -> Verdict<'a>,
+        A: FnOnce(&R) -> ResultAttributes<I>,
+    {
+        self.run_inner(
+            body,
+            classify,
+            WithResultAttributes(Some(result_attributes)),
+        )
+    }
+
+    #[inline]
+    fn run_inner<R, B, C, H>(mut self, body: B, classify: C, mut after: H) -> R
+    where
+        B: FnOnce() -> R,
+        C: for<'a> FnOnce(&'a R) -> Verdict<'a>,
+        H: AfterCall<R>,
     {
         if self.is_inert() {
             // An inert frame owns nothing: skip its destructor.
@@ -204,7 +237,9 @@ impl Frame {
         self.recorded_below = exception::current();
         match result {
             Ok(out) => {
-                self.finish(classify_contained(classify, &out), false);
+                let verdict = classify_contained(classify, &out);
+                after.after(&self, &out);
+                self.finish(verdict, false);
                 drop(guard);
                 out
             }
@@ -214,6 +249,25 @@ impl Frame {
                 resume_unwind(payload)
             }
         }
+    }
+
+    /// Sets the attributes that `result_attributes` computes from the returned
+    /// value on this call's span, if it records. The user's function is
+    /// called only then; if it panics, the panic hook has reported it once
+    /// and the span goes without them.
+    fn set_result_attributes<R, A, I>(&self, result_attributes: A, out: &R)
+    where
+        A: FnOnce(&R) -> ResultAttributes<I>,
+    {
+        let Some(cx) = &self.cx else {
+            return;
+        };
+        let _ = catch_unwind(AssertUnwindSafe(|| {
+            let span = cx.span();
+            if span.is_recording() {
+                result_attributes(out).set_on(&span);
+            }
+        }));
     }
 
     /// Records a panic that is unwinding out of this call.
@@ -379,6 +433,41 @@ impl Frame {
             (Some(b), None) => histogram.record(seconds, &[b]),
             (None, Some(e)) => histogram.record(seconds, &[KeyValue::new(ERROR_TYPE, e)]),
             (None, None) => histogram.record(seconds, &[]),
+        }
+    }
+}
+
+/// What a call does with its returned value once it is classified, before
+/// its span ends: nothing ([`NoResultAttributes`], a zero-sized type that
+/// compiles away), or set the attributes of `result_attributes = f`
+/// ([`WithResultAttributes`]).
+pub trait AfterCall<R: ?Sized> {
+    /// Called once, with the returned value.
+    fn after(&mut self, frame: &Frame, out: &R);
+}
+
+/// A function without `result_attributes`: nothing to do.
+#[derive(Debug, Clone, Copy)]
+pub struct NoResultAttributes;
+
+impl<R: ?Sized> AfterCall<R> for NoResultAttributes {
+    #[inline(always)]
+    fn after(&mut self, _: &Frame, _: &R) {}
+}
+
+/// A function with `result_attributes = f`: the expansion's closure calling
+/// `f`, until it is called.
+#[derive(Debug)]
+pub struct WithResultAttributes<A>(pub(crate) Option<A>);
+
+impl<R, A, I> AfterCall<R> for WithResultAttributes<A>
+where
+    A: FnOnce(&R) -> ResultAttributes<I>,
+{
+    #[inline]
+    fn after(&mut self, frame: &Frame, out: &R) {
+        if let Some(result_attributes) = self.0.take() {
+            frame.set_result_attributes(result_attributes, out);
         }
     }
 }

@@ -55,8 +55,9 @@ use opentelemetry::{Context, KeyValue};
 
 use crate::classify::Verdict;
 use crate::exception;
-use crate::frame::Frame;
+use crate::frame::{AfterCall, Frame, NoResultAttributes, WithResultAttributes};
 use crate::site::CallSite;
+use crate::value::ResultAttributes;
 
 /// A future instrumented as one call of an `async` instrumented function.
 ///
@@ -70,12 +71,13 @@ use crate::site::CallSite;
 /// future ends its span with status Unset and records no duration.
 #[derive(Debug)]
 #[must_use = "futures do nothing unless polled"]
-pub struct Instrumented<F, C, I> {
+pub struct Instrumented<F, C, I, H> {
     fut: F,
     site: &'static CallSite,
     attributes: Option<I>,
     frame: Option<Frame>,
     classify: Option<C>,
+    after: H,
 }
 
 impl CallSite {
@@ -88,7 +90,7 @@ impl CallSite {
         attributes: I,
         fut: F,
         classify: C,
-    ) -> Instrumented<F, C, I>
+    ) -> Instrumented<F, C, I, NoResultAttributes>
     where
         F: Future,
         C: for<'a> FnOnce(&'a F::Output) -> Verdict<'a>,
@@ -100,15 +102,44 @@ impl CallSite {
             attributes: Some(attributes),
             frame: None,
             classify: Some(classify),
+            after: NoResultAttributes,
+        }
+    }
+
+    /// [`CallSite::instrument`] for a function with `result_attributes = f`:
+    /// `result_attributes` is called with the output when the span records,
+    /// and its attributes are set on the span before it ends.
+    #[inline]
+    pub fn instrument_with_result_attributes<F, C, I, A, J>(
+        &'static self,
+        attributes: I,
+        fut: F,
+        classify: C,
+        result_attributes: A,
+    ) -> Instrumented<F, C, I, WithResultAttributes<A>>
+    where
+        F: Future,
+        C: for<'a> FnOnce(&'a F::Output) -> Verdict<'a>,
+        I: IntoIterator<Item = KeyValue>,
+        A: FnOnce(&F::Output) -> ResultAttributes<J>,
+    {
+        Instrumented {
+            fut,
+            site: self,
+            attributes: Some(attributes),
+            frame: None,
+            classify: Some(classify),
+            after: WithResultAttributes(Some(result_attributes)),
         }
     }
 }
 
-impl<F, C, I> Future for Instrumented<F, C, I>
+impl<F, C, I, H> Future for Instrumented<F, C, I, H>
 where
     F: Future,
     C: for<'a> FnOnce(&'a F::Output) -> Verdict<'a>,
     I: IntoIterator<Item = KeyValue>,
+    H: AfterCall<F::Output>,
 {
     type Output = F::Output;
 
@@ -143,7 +174,9 @@ where
             Ok(Poll::Ready(out)) => {
                 if let (Some(mut frame), Some(classify)) = (this.frame.take(), this.classify.take())
                 {
-                    frame.finish(crate::frame::classify_contained(classify, &out), false);
+                    let verdict = crate::frame::classify_contained(classify, &out);
+                    this.after.after(&frame, &out);
+                    frame.finish(verdict, false);
                 }
                 drop(guard);
                 Poll::Ready(out)

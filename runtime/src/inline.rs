@@ -16,7 +16,8 @@ use opentelemetry::{Context, ContextGuard};
 
 use crate::classify::{Failure, Verdict};
 use crate::exception;
-use crate::frame::{classify_contained, Frame, PANIC};
+use crate::frame::{classify_contained, AfterCall as _, Frame, WithResultAttributes, PANIC};
+use crate::value::ResultAttributes;
 
 /// A call of a `#[track_caller]` function while its body runs.
 #[derive(Debug)]
@@ -55,6 +56,26 @@ impl InlineFrame {
         if let Some(mut frame) = self.frame.take() {
             frame.recorded_below = exception::current();
             frame.finish(classify_contained(classify, out), false);
+        }
+        drop(self.guard.take());
+    }
+
+    /// [`InlineFrame::finish`] for a function with `result_attributes = f`.
+    #[inline]
+    pub fn finish_with_result_attributes<R, C, A, J>(
+        mut self,
+        out: &R,
+        classify: C,
+        result_attributes: A,
+    ) where
+        C: for<'a> FnOnce(&'a R) -> Verdict<'a>,
+        A: FnOnce(&R) -> ResultAttributes<J>,
+    {
+        if let Some(mut frame) = self.frame.take() {
+            frame.recorded_below = exception::current();
+            let verdict = classify_contained(classify, out);
+            WithResultAttributes(Some(result_attributes)).after(&frame, out);
+            frame.finish(verdict, false);
         }
         drop(self.guard.take());
     }

@@ -195,6 +195,14 @@
 //!   The recording of a failure (the SDK, the `tracing` subscriber and the
 //!   exporters) runs after the body returns, so its stack is not multiplied
 //!   by the depth.
+//!
+//! # HTTP and gRPC
+//!
+//! Feature `http`: the module `http`, whose `server_error`, `client_error`
+//! and `response_attributes` classify `http` 1.x responses (axum, hyper) as
+//! the HTTP conventions ask. Feature `tonic`: the module `grpc`
+//! (`server_handled`, `response_attributes`) and `ErrorType` for
+//! `tonic::Status`, as the gRPC conventions ask.
 
 #![warn(missing_docs)]
 
@@ -206,6 +214,10 @@ mod event;
 pub mod exception;
 mod frame;
 mod future;
+#[cfg(feature = "tonic")]
+pub mod grpc;
+#[cfg(feature = "http")]
+pub mod http;
 mod inline;
 mod site;
 mod value;
@@ -237,6 +249,7 @@ pub use tracing;
 /// | `error_type = f` | `Fn(&E) -> S`: the `error.type` of an error |
 /// | `description = false` | the message is sensitive: no status description, no `exception.message` |
 /// | `attributes("key" = expr, ...)` | span attributes, evaluated at entry |
+/// | `result_attributes = f` | `Fn(&R) -> I`, `I: IntoIterator<Item = KeyValue>`: span attributes from the whole returned value `R`, evaluated after the call, only for a span that records (`instrument_errors::http::response_attributes` and `instrument_errors::grpc::response_attributes` are two) |
 /// | `log_level = trace \| debug \| info \| warn \| error` | severity of the exception log record |
 /// | `log = false` | no exception log record |
 ///
@@ -388,11 +401,11 @@ pub mod __private {
     pub use crate::error_type::{Downcast, Downcaster, ViaDowncast, ViaNoDowncast};
     pub use crate::event::{emit_exception, EXCEPTION_FIELDS};
     pub use crate::exception::ExceptionRecord;
-    pub use crate::frame::Frame;
+    pub use crate::frame::{AfterCall, Frame, NoResultAttributes, WithResultAttributes};
     pub use crate::future::Instrumented;
     pub use crate::inline::{Branch, FromResidual, InlineFrame};
     pub use crate::site::{CallSite, ExceptionSink, Info, Kind};
-    pub use crate::value::{attribute, AttributeValue};
+    pub use crate::value::{attribute, result_attributes, AttributeValue, ResultAttributes};
     pub use inventory;
     pub use opentelemetry::KeyValue;
     pub use tracing;

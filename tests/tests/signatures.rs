@@ -427,3 +427,59 @@ fn inner_attributes_apply_to_the_body() {
     assert_eq!(inner_attribute(), 1);
     succeeded("inner_attribute");
 }
+
+// `result_attributes` through every path of the expansion.
+
+fn answer_attributes<T>(out: &Result<u8, T>) -> Vec<opentelemetry::KeyValue> {
+    vec![opentelemetry::KeyValue::new(
+        "answer",
+        i64::from(*out.as_ref().unwrap_or(&0)),
+    )]
+}
+
+#[instrument_errors(result_attributes = answer_attributes)]
+fn ra_boxed(n: u8) -> BoxFuture<'static, Result<u8, MyError>> {
+    async move { Ok(n) }.boxed()
+}
+
+#[instrument_errors(result_attributes = answer_attributes)]
+fn ra_in_place(n: u8) -> BoxFuture<'static, Result<u8, MyError>> {
+    Box::pin(async move { Ok(n) })
+}
+
+#[instrument_errors(result_attributes = answer_attributes)]
+fn ra_impl_future(n: u8) -> impl Future<Output = Result<u8, MyError>> {
+    std::future::ready(Ok(n))
+}
+
+#[instrument_errors(result_attributes = answer_attributes)]
+#[track_caller]
+fn ra_track_caller(n: u8) -> Result<u8, MyError> {
+    if n == 0 {
+        return Err(MyError::Broken);
+    }
+    Ok(n)
+}
+
+#[instrument_errors(result_attributes = |out: &Result<Vec<_>, String>| {
+    vec![opentelemetry::KeyValue::new("answer", i64::from(out.is_ok()))]
+})]
+fn ra_opaque(n: u8) -> Result<Vec<impl Display>, String> {
+    Ok(vec![n])
+}
+
+#[test]
+fn result_attributes_on_every_path() {
+    telemetry();
+    let answer = |name: &str| attr(&telemetry().span(name), "answer");
+    assert_eq!(block_on(ra_boxed(3)).ok(), Some(3));
+    assert_eq!(answer("ra_boxed"), Some(Value::I64(3)));
+    assert_eq!(block_on(ra_in_place(4)).ok(), Some(4));
+    assert_eq!(answer("ra_in_place"), Some(Value::I64(4)));
+    assert_eq!(block_on(ra_impl_future(5)).ok(), Some(5));
+    assert_eq!(answer("ra_impl_future"), Some(Value::I64(5)));
+    assert_eq!(ra_track_caller(6).ok(), Some(6));
+    assert_eq!(answer("ra_track_caller"), Some(Value::I64(6)));
+    assert!(ra_opaque(1).is_ok());
+    assert_eq!(answer("ra_opaque"), Some(Value::I64(1)));
+}
