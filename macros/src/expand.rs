@@ -140,9 +140,14 @@ fn call_site(args: &Args, item: &ItemFn, site: &syn::Ident) -> TokenStream {
         };
         let level = format_ident!("{level}");
         let event = format!("{name}.exception");
+        let handled = args.handled_attribute.iter();
         quote!(::core::option::Option::Some(
-            ::instrument_errors::__exception_sink!(#event, #level)
+            ::instrument_errors::__exception_sink!(#event, #level #(, #handled)*)
         ))
+    };
+    let handled_attribute = match &args.handled_attribute {
+        Some(a) => quote!(::core::option::Option::Some(#a)),
+        None => quote!(::core::option::Option::None),
     };
     quote! {
         static #site: ::instrument_errors::__private::CallSite =
@@ -155,6 +160,7 @@ fn call_site(args: &Args, item: &ItemFn, site: &syn::Ident) -> TokenStream {
                 scope_version: ::core::env!("CARGO_PKG_VERSION"),
                 description: #description,
                 exception: #exception,
+                handled_attribute: #handled_attribute,
             });
     }
 }
@@ -195,9 +201,7 @@ fn classify(args: &Args) -> TokenStream {
     };
     let handled = args.ok_if.as_ref().map(|f| {
         quote_spanned! {f.span()=>
-            if ::instrument_errors::__private::ok_if(#f, #err) {
-                return #p::Verdict::Success;
-            }
+            .handled_if(::instrument_errors::__private::ok_if(#f, #err))
         }
     });
     let error_type = match &args.error_type {
@@ -216,14 +220,11 @@ fn classify(args: &Args) -> TokenStream {
                      ViaNoDisplay as _, ViaNoError as _, ViaTypeName as _};
             match #p::Outcome(#out).ie_split() {
                 #p::Split::Ok(#ok) => #on_ok,
-                #p::Split::Err(#err) => {
-                    #handled
-                    #p::Verdict::Failure(#p::Failure {
-                        error_type: #error_type,
-                        message: #message,
-                        error: (&#p::Probe(#err)).ie_error(),
-                    })
-                }
+                #p::Split::Err(#err) => #p::Verdict::Failure(#p::Failure {
+                    error_type: #error_type,
+                    message: #message,
+                    error: (&#p::Probe(#err)).ie_error(),
+                })#handled,
             }
         }
     }

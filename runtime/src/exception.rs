@@ -119,9 +119,17 @@
 //! record: the event duplicates the record, under the same rule and switches
 //! (`log = false` turns both off). Unset, or `logs`: log records only.
 
+use std::borrow::Cow;
 use std::cell::Cell;
 use std::error::Error;
 use std::fmt::{self, Display, Write as _};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use opentelemetry::trace::{SpanContext, TraceContextExt as _};
+use opentelemetry::Context;
+use tracing::Level;
+
+use crate::site::ExceptionSink;
 
 /// The longest status description or `exception.message` recorded, in bytes;
 /// longer messages are cut at a character boundary and end with `…`.
@@ -142,77 +150,150 @@ pub struct ExceptionRecord<'a> {
     pub message: Option<&'a str>,
     /// `exception.stacktrace`: a panic's backtrace, or an error's `source()` chain.
     pub stacktrace: Option<&'a str>,
+    /// `code.function.name` of the function the exception escaped first.
+    pub function: &'a str,
+    /// The value of the operation's `handled_attribute`, on the record of a
+    /// handled error.
+    pub handled: Option<&'a str>,
 }
 
-/// What the last instrumented call that finished on a thread left behind.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Below {
+/// The most severe of two levels (`tracing` orders `ERROR` lowest).
+#[inline]
+pub(crate) fn most_severe(a: Level, b: Level) -> Level {
+    if a < b {
+        a
+    } else {
+        b
+    }
+}
+
+/// The exception record of an error whose fate is not known yet: it owns
+/// everything it needs, since the error value is gone when it is emitted.
+#[derive(Debug)]
+pub(crate) struct Pending {
+    /// The sink of the frame the error escaped first (its event name).
+    pub(crate) sink: ExceptionSink,
+    /// The severity reached so far.
+    pub(crate) level: Level,
+    /// `exception.type`, after the cardinality limit.
+    pub(crate) error_type: Cow<'static, str>,
+    /// `exception.message`, bounded.
+    pub(crate) message: Option<String>,
+    /// `exception.stacktrace`, bounded.
+    pub(crate) stacktrace: Option<String>,
+    /// `code.function.name` of the frame the error escaped first.
+    pub(crate) function: &'static str,
+    /// The span context current in that frame: the record is tied to it.
+    pub(crate) span_context: SpanContext,
+}
+
+impl Pending {
+    /// Emits the record at the severity reached so far. `here`: the frame
+    /// whose span the record belongs to is the current context; otherwise its
+    /// span context is attached for the emission. A subscriber that panics is
+    /// contained.
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn emit(self: Box<Self>, here: bool) {
+        let _ = catch_unwind(AssertUnwindSafe(|| {
+            let _guard = (!here).then(|| {
+                Context::current()
+                    .with_remote_span_context(self.span_context.clone())
+                    .attach()
+            });
+            (self.sink.emit)(
+                &ExceptionRecord {
+                    r#type: &self.error_type,
+                    message: self.message.as_deref(),
+                    stacktrace: self.stacktrace.as_deref(),
+                    function: self.function,
+                    handled: None,
+                },
+                self.level,
+            );
+        }));
+    }
+}
+
+/// What the last instrumented call that finished inside a frame left
+/// behind; one of these per thread (the frame running now) and per frame.
+#[derive(Debug, Default)]
+pub(crate) enum Below {
+    /// Thread only: no instrumented frame is running on this thread.
+    Outside,
     /// It succeeded, or its failure is not a recorded exception.
+    #[default]
     Nothing,
-    /// It returned an error that is recorded.
-    Error,
+    /// It returned an error whose record is already emitted.
+    Emitted,
     /// A recorded panic is unwinding out of it.
     Panic,
+    /// It returned an error whose record waits for its fate.
+    Pending(Box<Pending>),
+}
+
+impl Below {
+    /// Whether no instrumented frame encloses the one being entered.
+    #[inline]
+    pub(crate) fn is_outside(&self) -> bool {
+        matches!(self, Below::Outside)
+    }
+
+    /// The enclosing code handled what this holds: a pending record is
+    /// emitted now, at the severity reached so far.
+    #[inline]
+    pub(crate) fn handled(self) {
+        if let Below::Pending(pending) = self {
+            pending.emit(false);
+        }
+    }
 }
 
 thread_local! {
     /// What the last instrumented call that finished on this thread left.
-    static RECORDED: Cell<Below> = const { Cell::new(Below::Nothing) };
+    static BELOW: Cell<Below> = const { Cell::new(Below::Outside) };
 }
 
-/// Sets the thread's memory for a frame's body (or poll) and returns the
-/// value to put back afterwards. A panic never spans two polls, so a frame's
-/// memory is only "an exception is recorded below" or not.
+/// Enters a frame's body (or one poll of its future): puts the frame's own
+/// memory in the thread and returns what was there, the enclosing frame's
+/// memory (or [`Below::Outside`]). A record pending there is emitted now: the
+/// enclosing frame went on to make another instrumented call, so the error
+/// it came from was handled.
 #[inline]
-pub(crate) fn enter(recorded_below: bool) -> bool {
-    let below = if recorded_below {
-        Below::Error
+pub(crate) fn enter(memory: Below) -> Below {
+    match BELOW.try_with(|c| c.replace(memory)) {
+        Ok(Below::Pending(pending)) => {
+            pending.emit(false);
+            Below::Nothing
+        }
+        Ok(saved) => saved,
+        Err(_) => Below::Outside,
+    }
+}
+
+/// Takes what the body left in the thread and puts `memory` there instead.
+#[inline]
+pub(crate) fn exchange(memory: Below) -> Below {
+    BELOW
+        .try_with(|c| c.replace(memory))
+        .unwrap_or(Below::Nothing)
+}
+
+/// Leaves `outcome` for the enclosing frame, or, for the outermost frame,
+/// marks the thread as outside any frame. Whatever it displaces (only
+/// something an instrumented call inside `ok_if` or `error_type` left) is
+/// handled.
+#[inline]
+pub(crate) fn leave(outcome: Below, outermost: bool) {
+    let outcome = if outermost {
+        outcome.handled();
+        Below::Outside
     } else {
-        Below::Nothing
+        outcome
     };
-    RECORDED
-        .try_with(|c| c.replace(below) != Below::Nothing)
-        .unwrap_or(false)
-}
-
-/// Whether the last instrumented call on this thread left a recorded
-/// exception (an error or a panic).
-#[inline]
-pub(crate) fn current() -> bool {
-    RECORDED
-        .try_with(|c| c.get() != Below::Nothing)
-        .unwrap_or(false)
-}
-
-/// Whether the panic unwinding now came out of an instrumented call that
-/// recorded it.
-#[inline]
-pub(crate) fn panic_recorded() -> bool {
-    RECORDED
-        .try_with(|c| c.get() == Below::Panic)
-        .unwrap_or(false)
-}
-
-/// Leaves `recorded` for the enclosing frame, after an error (or success).
-#[inline]
-pub(crate) fn leave(recorded: bool) {
-    let below = if recorded {
-        Below::Error
-    } else {
-        Below::Nothing
-    };
-    let _ = RECORDED.try_with(|c| c.set(below));
-}
-
-/// Leaves `recorded` for the enclosing frame, with a panic unwinding.
-#[inline]
-pub(crate) fn leave_panic(recorded: bool) {
-    let below = if recorded {
-        Below::Panic
-    } else {
-        Below::Nothing
-    };
-    let _ = RECORDED.try_with(|c| c.set(below));
+    if let Ok(displaced) = BELOW.try_with(|c| c.replace(outcome)) {
+        displaced.handled();
+    }
 }
 
 /// A `fmt::Write` that keeps at most `limit` bytes and then refuses more.
@@ -399,19 +480,21 @@ mod tests {
 
     #[test]
     fn thread_memory() {
-        let saved = enter(true);
-        assert!(current());
-        assert!(!panic_recorded());
-        leave(false);
-        assert!(!current());
-        leave_panic(true);
-        assert!(current());
-        assert!(panic_recorded());
-        // a panic never outlives a poll: entering forgets it
-        assert!(enter(false));
-        assert!(!panic_recorded());
-        leave_panic(false);
-        assert!(!current());
-        leave(saved);
+        assert!(enter(Below::Nothing).is_outside());
+        assert!(matches!(exchange(Below::Emitted), Below::Nothing));
+        // a nested frame sees its enclosing frame's memory
+        assert!(matches!(enter(Below::Nothing), Below::Emitted));
+        leave(Below::Panic, false);
+        assert!(matches!(exchange(Below::Nothing), Below::Panic));
+        leave(Below::Nothing, true);
+        assert!(enter(Below::Nothing).is_outside());
+        leave(Below::Nothing, true);
+    }
+
+    #[test]
+    fn severity_order() {
+        assert_eq!(most_severe(Level::WARN, Level::ERROR), Level::ERROR);
+        assert_eq!(most_severe(Level::DEBUG, Level::WARN), Level::WARN);
+        assert_eq!(most_severe(Level::TRACE, Level::TRACE), Level::TRACE);
     }
 }

@@ -11,8 +11,8 @@ use opentelemetry::trace::{SpanBuilder, SpanRef, Status, TraceContextExt, Tracer
 use opentelemetry::{Context, KeyValue, Value};
 
 use crate::classify::{Failure, Verdict};
-use crate::exception::{self, ExceptionRecord, MESSAGE_LIMIT};
-use crate::site::{CallSite, State, CODE_FUNCTION_NAME, ERROR_TYPE};
+use crate::exception::{self, Below, ExceptionRecord, Pending, MESSAGE_LIMIT};
+use crate::site::{CallSite, Kind, State, CODE_FUNCTION_NAME, ERROR_TYPE};
 
 /// `error.type` of an operation that panicked.
 pub const PANIC: &str = "panic";
@@ -47,9 +47,10 @@ pub struct Frame {
     /// then ends at `span_start + (monotonic) elapsed`, so its duration is
     /// exactly the histogram point's (see [`CallSite::start`]).
     span_start: Option<SystemTime>,
-    /// Whether the last instrumented call made inside this one failed with an
-    /// exception that is already recorded (see [`crate::exception`]).
-    pub(crate) recorded_below: bool,
+    /// What the last instrumented call made inside this one left: nothing,
+    /// an exception already recorded, or a record pending (see
+    /// [`crate::exception`]).
+    pub(crate) below: Below,
     /// This call records nothing at all.
     inert: bool,
 }
@@ -93,7 +94,7 @@ impl CallSite {
             cx,
             start,
             span_start,
-            recorded_below: false,
+            below: Below::Nothing,
             inert: false,
         }
     }
@@ -172,7 +173,7 @@ impl Frame {
             cx: None,
             start: None,
             span_start: None,
-            recorded_below: false,
+            below: Below::Nothing,
             inert: true,
         }
     }
@@ -199,17 +200,17 @@ impl Frame {
             return body();
         }
         let guard = self.cx.clone().map(Context::attach);
-        exception::enter(false);
+        let outermost = exception::enter(Below::Nothing).is_outside();
         let result = catch_unwind(AssertUnwindSafe(body));
-        self.recorded_below = exception::current();
+        self.below = exception::exchange(Below::Nothing);
         match result {
             Ok(out) => {
-                self.finish(classify_contained(classify, &out), false);
+                self.finish(classify_contained(classify, &out), false, outermost);
                 drop(guard);
                 out
             }
             Err(payload) => {
-                self.finish_panic(&*payload);
+                self.finish_panic(&*payload, outermost);
                 drop(guard);
                 resume_unwind(payload)
             }
@@ -218,7 +219,7 @@ impl Frame {
 
     /// Records a panic that is unwinding out of this call.
     #[cold]
-    pub(crate) fn finish_panic(&mut self, payload: &(dyn Any + Send)) {
+    pub(crate) fn finish_panic(&mut self, payload: &(dyn Any + Send), outermost: bool) {
         let message = exception::panic_message(payload);
         let message: Option<&dyn std::fmt::Display> = message.as_ref().map(|m| m as _);
         self.finish(
@@ -228,13 +229,15 @@ impl Frame {
                 error: None,
             }),
             true,
+            outermost,
         );
     }
 
     /// Records the outcome: span status and `error.type`, the exception log
     /// record, the end of the span and the duration. Leaves for the enclosing
-    /// frame whether this call failed with an exception already recorded.
-    pub(crate) fn finish(&mut self, verdict: Verdict<'_>, panicked: bool) {
+    /// frame what became of an exception (see [`crate::exception`]);
+    /// `outermost`: no instrumented frame encloses this one on this thread.
+    pub(crate) fn finish(&mut self, verdict: Verdict<'_>, panicked: bool, outermost: bool) {
         let elapsed = self.start.take().map(|start| start.elapsed());
         let timing = Timing {
             seconds: elapsed.map(|d| d.as_secs_f64()),
@@ -245,9 +248,15 @@ impl Frame {
                 .and_then(|(start, d)| start.checked_add(d)),
         };
         let cx = self.cx.take();
+        let below = std::mem::take(&mut self.below);
+        // A record pending at the end is this frame's own unless one came up.
+        let from_below = matches!(below, Below::Pending(_));
         let state = self.site.state();
-        let recorded = match verdict {
-            Verdict::Success if cx.is_none() && timing.seconds.is_none() => false,
+        let outcome = match verdict {
+            Verdict::Success if cx.is_none() && timing.seconds.is_none() => {
+                below.handled();
+                Below::Nothing
+            }
             Verdict::Success => {
                 // Telemetry must never take the user's function down: a span
                 // processor or exporter that panics is contained here too.
@@ -257,7 +266,9 @@ impl Frame {
                     }
                     self.record_duration(state, timing.seconds, None);
                 }));
-                false
+                // Returning normally handles what a call inside left.
+                below.handled();
+                Below::Nothing
             }
             Verdict::Failure(failure) => {
                 let raised = if panicked {
@@ -267,9 +278,13 @@ impl Frame {
                 };
                 // Telemetry must never take the user's function down.
                 let outcome = catch_unwind(AssertUnwindSafe(|| {
-                    self.record_failure(state, cx.as_ref(), timing, &failure, raised)
+                    self.record_failure(state, cx.as_ref(), timing, &failure, raised, below)
                 }));
-                outcome.unwrap_or(true)
+                outcome.unwrap_or(if panicked {
+                    Below::Panic
+                } else {
+                    Below::Emitted
+                })
             }
             Verdict::Rejected(error_type) => {
                 let failure = Failure {
@@ -278,16 +293,36 @@ impl Frame {
                     error: None,
                 };
                 let outcome = catch_unwind(AssertUnwindSafe(|| {
-                    self.record_failure(state, cx.as_ref(), timing, &failure, Raised::Nothing)
+                    self.record_failure(state, cx.as_ref(), timing, &failure, Raised::Nothing, below)
                 }));
-                outcome.unwrap_or(false)
+                outcome.unwrap_or_default()
+            }
+            Verdict::Handled(failure) => {
+                let _ = catch_unwind(AssertUnwindSafe(|| {
+                    self.record_handled(state, cx.as_ref(), timing, &failure, below);
+                }));
+                Below::Nothing
             }
         };
-        if panicked {
-            exception::leave_panic(recorded);
-        } else {
-            exception::leave(recorded);
-        }
+        // Outermost or at a server or consumer operation, the fate of a
+        // pending record is known.
+        let outcome = match outcome {
+            Below::Pending(pending) if outermost || self.ends_exceptions() => {
+                // Raised here, the record's span is the current context.
+                pending.emit(!from_below);
+                Below::Emitted
+            }
+            other => other,
+        };
+        exception::leave(outcome, outermost);
+    }
+
+    /// Whether an exception escaping this operation ends here, unhandled, at
+    /// `ERROR` (unless `log_level` says otherwise): a `server` or `consumer`
+    /// operation that logs.
+    fn ends_exceptions(&self) -> bool {
+        let info = &self.site.info;
+        info.exception.is_some() && matches!(info.kind, Kind::Server | Kind::Consumer)
     }
 
     fn record_failure(
@@ -297,25 +332,39 @@ impl Frame {
         timing: Timing,
         failure: &Failure<'_>,
         raised: Raised,
-    ) -> bool {
+        below: Below,
+    ) -> Below {
         let info = &self.site.info;
-        let error_type = state.error_types.admit(failure.error_type.clone());
+        let error_type = state.error_types.admit_str(failure.error_type.clone());
         let span = cx.map(TraceContextExt::span);
         let recording = span.as_ref().is_some_and(|s| s.is_recording());
-        // The exception is recorded here unless none was raised (`error_if`),
-        // the frame has `log = false`, or a frame below already recorded it.
-        let below = match raised {
-            Raised::Nothing => false,
-            Raised::Error => self.recorded_below,
-            // Read before anything else runs on this thread: what the call
-            // that the panic came out of left (a new panic is logged even
-            // after a recorded error below, e.g. `.unwrap()` on it).
-            Raised::Panic => exception::panic_recorded(),
+        // What became of the exception: a new record here (`sink`), or what
+        // came up from below, escalated to this operation's severity.
+        let (sink, outcome) = match (raised, below) {
+            // An `Ok` value that `error_if` rejects: no exception, and what a
+            // call inside left was handled.
+            (Raised::Nothing, below) => {
+                below.handled();
+                (None, Below::Nothing)
+            }
+            // The same exception, converted or not: it escapes this frame too.
+            (Raised::Error, Below::Pending(mut pending)) => {
+                if let Some(sink) = info.exception {
+                    pending.level = exception::most_severe(pending.level, sink.level);
+                }
+                (None, Below::Pending(pending))
+            }
+            (Raised::Error, Below::Emitted | Below::Panic) => (None, Below::Emitted),
+            (Raised::Error, Below::Nothing | Below::Outside) => (info.exception, Below::Nothing),
+            // A panic logged below keeps unwinding: the same exception.
+            (Raised::Panic, Below::Panic) => (None, Below::Panic),
+            // A new panic (possibly raised on an error below: `.unwrap()`).
+            (Raised::Panic, below) => {
+                below.handled();
+                (info.exception, Below::Nothing)
+            }
         };
-        let sink = info
-            .exception
-            .filter(|_| raised != Raised::Nothing && !below);
-        let message = match failure.message {
+        let mut message = match failure.message {
             Some(m) if info.description && (recording || sink.is_some()) => {
                 Some(exception::bounded_display(m, MESSAGE_LIMIT))
             }
@@ -327,45 +376,98 @@ impl Frame {
             (Some(_), Raised::Error) => failure.error.and_then(exception::source_chain),
         };
         if let Some(span) = span.as_ref().filter(|_| recording) {
-            span.set_attribute(KeyValue::new(ERROR_TYPE, error_type.clone()));
-            // `logs/dup`: the deprecated span event duplicates the log record,
-            // on the same span and under the same rule.
+            span.set_attribute(KeyValue::new(ERROR_TYPE, error_type));
             if state.span_event && sink.is_some() {
-                let mut attributes = vec![KeyValue::new("exception.type", error_type.clone())];
-                if let Some(m) = &message {
-                    attributes.push(KeyValue::new("exception.message", m.clone()));
-                }
-                if let Some(st) = &stacktrace {
-                    attributes.push(KeyValue::new("exception.stacktrace", st.clone()));
-                }
-                span.add_event("exception", attributes);
+                add_span_event(span, error_type, message.as_deref(), stacktrace.as_deref());
             }
         }
-        if let Some(sink) = sink {
-            let type_str = error_type.as_str();
-            sink(
-                &ExceptionRecord {
-                    r#type: &type_str,
-                    message: message.as_deref(),
-                    stacktrace: stacktrace.as_deref(),
-                },
-                raised == Raised::Panic,
-            );
-        }
+        let outcome = match sink {
+            None => outcome,
+            Some(sink) if raised == Raised::Panic => {
+                emit_panic(sink, sink_record(error_type, &message, &stacktrace, info.function));
+                Below::Panic
+            }
+            Some(sink) => {
+                // The record waits for its fate; it owns what it needs. The
+                // status below still needs the message.
+                let pending = Box::new(Pending {
+                    sink,
+                    level: sink.level,
+                    error_type: Cow::Borrowed(error_type),
+                    message: if recording {
+                        message.clone()
+                    } else {
+                        message.take()
+                    },
+                    stacktrace,
+                    function: info.function,
+                    span_context: Context::map_current(|cx| cx.span().span_context().clone()),
+                });
+                Below::Pending(pending)
+            }
+        };
         if let Some(span) = &span {
             if recording {
-                // Last use of the message: it moves into the status.
                 span.set_status(Status::error(message.unwrap_or_default()));
             }
             timing.end(span);
         }
-        self.record_duration(state, timing.seconds, Some(error_type));
-        match raised {
-            // An `Ok` value ends the chain: an error that a frame returns
-            // after it is a new exception.
-            Raised::Nothing => false,
-            Raised::Error | Raised::Panic => sink.is_some() || below,
+        self.record_duration(
+            state,
+            timing.seconds,
+            Some(Value::from(error_type)),
+        );
+        outcome
+    }
+
+    /// An error that `ok_if` accepts: no failure (status Unset, no
+    /// `error.type`), the `handled_attribute`, and one `DEBUG` record, unless
+    /// the error came up from a call inside whose record is pending (then
+    /// that record, the same exception, is emitted now) or already emitted.
+    fn record_handled(
+        &self,
+        state: &'static State,
+        cx: Option<&Context>,
+        timing: Timing,
+        failure: &Failure<'_>,
+        below: Below,
+    ) {
+        let info = &self.site.info;
+        let span = cx.map(TraceContextExt::span);
+        let recording = span.as_ref().is_some_and(|s| s.is_recording());
+        let sink = match below {
+            Below::Nothing | Below::Outside => info
+                .exception
+                .filter(|_| crate::event::level_enabled(tracing::Level::DEBUG) || recording),
+            below => {
+                below.handled();
+                None
+            }
+        };
+        if recording || sink.is_some() {
+            let error_type = state.error_types.admit_str(failure.error_type.clone());
+            let handled = info.handled_attribute.map(|_| error_type);
+            if let (Some(span), Some(key)) = (span.as_ref().filter(|_| recording), info.handled_attribute) {
+                span.set_attribute(KeyValue::new(key, error_type));
+            }
+            if let Some(sink) = sink {
+                let message = match failure.message {
+                    Some(m) if info.description => Some(exception::bounded_display(m, MESSAGE_LIMIT)),
+                    _ => None,
+                };
+                let stacktrace = failure.error.and_then(exception::source_chain);
+                if let Some(span) = span.as_ref().filter(|_| recording && state.span_event) {
+                    add_span_event(span, error_type, message.as_deref(), stacktrace.as_deref());
+                }
+                let mut record = sink_record(error_type, &message, &stacktrace, info.function);
+                record.handled = handled;
+                (sink.emit)(&record, tracing::Level::DEBUG);
+            }
         }
+        if let Some(span) = &span {
+            timing.end(span);
+        }
+        self.record_duration(state, timing.seconds, None);
     }
 
     #[inline]
@@ -396,13 +498,49 @@ enum Raised {
 
 impl Drop for Frame {
     /// A frame dropped with its outcome unrecorded was cancelled: end the span
-    /// (status Unset, no `error.type`) and record no duration.
+    /// (status Unset, no `error.type`) and record no duration. A record
+    /// pending from a call inside it is emitted: nothing will escalate it.
     #[inline]
     fn drop(&mut self) {
         if let Some(cx) = self.cx.take() {
             cx.span().end();
         }
+        std::mem::take(&mut self.below).handled();
     }
+}
+
+/// The record of an exception raised here.
+fn sink_record<'a>(
+    error_type: &'a str,
+    message: &'a Option<String>,
+    stacktrace: &'a Option<String>,
+    function: &'a str,
+) -> ExceptionRecord<'a> {
+    ExceptionRecord {
+        r#type: error_type,
+        message: message.as_deref(),
+        stacktrace: stacktrace.as_deref(),
+        function,
+        handled: None,
+    }
+}
+
+/// Emits the record of a panic: at `ERROR`, whatever `log_level` says.
+fn emit_panic(sink: crate::site::ExceptionSink, record: ExceptionRecord<'_>) {
+    (sink.emit)(&record, tracing::Level::ERROR);
+}
+
+/// `logs/dup`: the deprecated span event duplicates the log record, on the
+/// span of the frame the exception escaped first.
+fn add_span_event(span: &SpanRef<'_>, error_type: &'static str, message: Option<&str>, stacktrace: Option<&str>) {
+    let mut attributes = vec![KeyValue::new("exception.type", error_type)];
+    if let Some(m) = message {
+        attributes.push(KeyValue::new("exception.message", m.to_owned()));
+    }
+    if let Some(st) = stacktrace {
+        attributes.push(KeyValue::new("exception.stacktrace", st.to_owned()));
+    }
+    span.add_event("exception", attributes);
 }
 
 /// The backtrace at the point where a panic left the instrumented function,

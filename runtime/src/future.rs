@@ -54,7 +54,7 @@ use std::task::Poll;
 use opentelemetry::{Context, KeyValue};
 
 use crate::classify::Verdict;
-use crate::exception;
+use crate::exception::{self, Below};
 use crate::frame::Frame;
 use crate::site::CallSite;
 
@@ -131,26 +131,36 @@ where
             _ => return fut.poll(task),
         };
         let guard = frame.cx.clone().map(Context::attach);
-        let saved = exception::enter(frame.recorded_below);
+        let saved = exception::enter(std::mem::take(&mut frame.below));
+        let outermost = saved.is_outside();
         let result = catch_unwind(AssertUnwindSafe(|| fut.poll(task)));
-        frame.recorded_below = exception::current();
         match result {
             Ok(Poll::Pending) => {
-                exception::leave(saved);
+                // The frame keeps its memory between polls; the enclosing
+                // frame's is put back.
+                frame.below = exception::exchange(saved);
                 drop(guard);
                 Poll::Pending
             }
             Ok(Poll::Ready(out)) => {
+                let below = exception::exchange(Below::Nothing);
                 if let (Some(mut frame), Some(classify)) = (this.frame.take(), this.classify.take())
                 {
-                    frame.finish(crate::frame::classify_contained(classify, &out), false);
+                    frame.below = below;
+                    frame.finish(
+                        crate::frame::classify_contained(classify, &out),
+                        false,
+                        outermost,
+                    );
                 }
                 drop(guard);
                 Poll::Ready(out)
             }
             Err(payload) => {
+                let below = exception::exchange(Below::Nothing);
                 if let Some(mut frame) = this.frame.take() {
-                    frame.finish_panic(&*payload);
+                    frame.below = below;
+                    frame.finish_panic(&*payload, outermost);
                 }
                 drop(guard);
                 resume_unwind(payload)
