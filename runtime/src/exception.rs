@@ -188,15 +188,15 @@ pub(crate) struct Pending {
 }
 
 impl Pending {
-    /// Emits the record at the severity reached so far. `here`: the frame
-    /// whose span the record belongs to is the current context; otherwise its
-    /// span context is attached for the emission. A subscriber that panics is
-    /// contained.
+    /// Emits the record at the severity reached so far, with the span
+    /// context of the frame it escaped first attached, so that the SDK ties
+    /// the log record to that span. A subscriber that panics is contained.
     #[cold]
     #[inline(never)]
-    pub(crate) fn emit(self: Box<Self>, here: bool) {
+    pub(crate) fn emit(self: Box<Self>) {
         let _ = catch_unwind(AssertUnwindSafe(|| {
-            let _guard = (!here).then(|| {
+            // Without a span there (no tracer), the current context as is.
+            let _guard = self.span_context.is_valid().then(|| {
                 Context::current()
                     .with_remote_span_context(self.span_context.clone())
                     .attach()
@@ -244,7 +244,7 @@ impl Below {
     #[inline]
     pub(crate) fn handled(self) {
         if let Below::Pending(pending) = self {
-            pending.emit(false);
+            pending.emit();
         }
     }
 }
@@ -258,13 +258,15 @@ thread_local! {
 /// memory in the thread and returns what was there, the enclosing frame's
 /// memory (or [`Below::Outside`]). A record pending there is emitted now: the
 /// enclosing frame went on to make another instrumented call, so the error
-/// it came from was handled.
+/// it came from was handled. The enclosing frame's memory becomes
+/// [`Below::Emitted`]: if this call never finishes (cancelled) and the
+/// enclosing frame then returns that error, it is not recorded again.
 #[inline]
 pub(crate) fn enter(memory: Below) -> Below {
     match BELOW.try_with(|c| c.replace(memory)) {
         Ok(Below::Pending(pending)) => {
-            pending.emit(false);
-            Below::Nothing
+            pending.emit();
+            Below::Emitted
         }
         Ok(saved) => saved,
         Err(_) => Below::Outside,

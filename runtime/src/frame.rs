@@ -249,8 +249,6 @@ impl Frame {
         };
         let cx = self.cx.take();
         let below = std::mem::take(&mut self.below);
-        // A record pending at the end is this frame's own unless one came up.
-        let from_below = matches!(below, Below::Pending(_));
         let state = self.site.state();
         let outcome = match verdict {
             Verdict::Success if cx.is_none() && timing.seconds.is_none() => {
@@ -278,7 +276,8 @@ impl Frame {
                 };
                 // Telemetry must never take the user's function down.
                 let outcome = catch_unwind(AssertUnwindSafe(|| {
-                    self.record_failure(state, cx.as_ref(), timing, &failure, raised, below)
+                    let ends = outermost || self.ends_exceptions();
+                    self.record_failure(state, cx.as_ref(), timing, &failure, raised, below, ends)
                 }));
                 outcome.unwrap_or(if panicked {
                     Below::Panic
@@ -293,7 +292,15 @@ impl Frame {
                     error: None,
                 };
                 let outcome = catch_unwind(AssertUnwindSafe(|| {
-                    self.record_failure(state, cx.as_ref(), timing, &failure, Raised::Nothing, below)
+                    self.record_failure(
+                        state,
+                        cx.as_ref(),
+                        timing,
+                        &failure,
+                        Raised::Nothing,
+                        below,
+                        false,
+                    )
                 }));
                 outcome.unwrap_or_default()
             }
@@ -308,8 +315,7 @@ impl Frame {
         // pending record is known.
         let outcome = match outcome {
             Below::Pending(pending) if outermost || self.ends_exceptions() => {
-                // Raised here, the record's span is the current context.
-                pending.emit(!from_below);
+                pending.emit();
                 Below::Emitted
             }
             other => other,
@@ -333,6 +339,7 @@ impl Frame {
         failure: &Failure<'_>,
         raised: Raised,
         below: Below,
+        ends_here: bool,
     ) -> Below {
         let info = &self.site.info;
         let error_type = state.error_types.admit_str(failure.error_type.clone());
@@ -384,8 +391,15 @@ impl Frame {
         let outcome = match sink {
             None => outcome,
             Some(sink) if raised == Raised::Panic => {
-                emit_panic(sink, sink_record(error_type, &message, &stacktrace, info.function));
+                let record = sink_record(error_type, &message, &stacktrace, info.function);
+                (sink.emit)(&record, tracing::Level::ERROR);
                 Below::Panic
+            }
+            // Its fate is known already: no need to wait, nor to copy.
+            Some(sink) if ends_here => {
+                let record = sink_record(error_type, &message, &stacktrace, info.function);
+                (sink.emit)(&record, sink.level);
+                Below::Emitted
             }
             Some(sink) => {
                 // The record waits for its fate; it owns what it needs. The
@@ -523,11 +537,6 @@ fn sink_record<'a>(
         function,
         handled: None,
     }
-}
-
-/// Emits the record of a panic: at `ERROR`, whatever `log_level` says.
-fn emit_panic(sink: crate::site::ExceptionSink, record: ExceptionRecord<'_>) {
-    (sink.emit)(&record, tracing::Level::ERROR);
 }
 
 /// `logs/dup`: the deprecated span event duplicates the log record, on the

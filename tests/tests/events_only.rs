@@ -90,7 +90,7 @@ fn events_without_providers() {
     assert!(early(true).is_err());
     assert!(logs.logs_named("eo.early.exception").is_empty());
 
-    // Success, handled errors, `error_if` failures, `log = false`: nothing.
+    // Success, `error_if` failures, `log = false`: nothing.
     assert_eq!(outer(false).unwrap(), 8);
     assert!(handled().is_err());
     assert_eq!(rejected(11), 11);
@@ -98,7 +98,6 @@ fn events_without_providers() {
     for name in [
         "eo.inner",
         "eo.outer",
-        "eo.handled",
         "eo.rejected",
         "eo.silent",
     ] {
@@ -108,13 +107,19 @@ fn events_without_providers() {
         );
     }
 
-    // An error through two frames: one record, by the innermost, at WARN.
+    // A handled error (issue 12): one record at DEBUG.
+    let records = logs.logs_named("eo.handled.exception");
+    assert_eq!(records.len(), 1, "{records:?}");
+    assert_eq!(records[0].severity, Some(Severity::Debug));
+
+    // An error through two frames: one record, of the innermost, at ERROR
+    // since it escaped a server operation (issue 12).
     assert!(outer(true).is_err());
     let records = logs.logs_named("eo.inner.exception");
     assert_eq!(records.len(), 1, "{records:?}");
     assert!(logs.logs_named("eo.outer.exception").is_empty());
     let record = &records[0];
-    assert_eq!(record.severity, Some(Severity::Warn));
+    assert_eq!(record.severity, Some(Severity::Error));
     assert_eq!(
         record.get("exception.type"),
         Some("events_only::Refused"),
