@@ -1,4 +1,4 @@
-//! Exceptions as log records, recorded once.
+//! Exceptions as log records, recorded once, when their fate is known.
 //!
 //! # The emission path
 //!
@@ -7,20 +7,31 @@
 //! runtime emits one [`tracing`] event, and the application decides where it
 //! goes:
 //!
-//! 1. the event is emitted at the end of the call, **while the operation's
-//!    span is the current OpenTelemetry `Context`** and before the span ends;
-//! 2. `opentelemetry-appender-tracing`'s `OpenTelemetryTracingBridge` layer
+//! 1. the event is emitted **with the span of the operation the exception
+//!    escaped first as the current OpenTelemetry `Context`**: while that
+//!    operation finishes, or later (see [when](#when-the-record-is-emitted))
+//!    with that span's context attached again for the emission;
+//! 2. the event is an **explicit root** (`tracing::event!(parent: None, ..)`):
+//!    layers that attach events to the current `tracing` span leave it alone.
+//!    tracing-opentelemetry's layer, at its default settings, would otherwise
+//!    copy it onto the enclosing `tracing` span as a span event and, at
+//!    `ERROR`, set that span's status to Error; with the attribute beside
+//!    `#[tracing::instrument]` or `.instrument(span)`, those spans are left as
+//!    they are;
+//! 3. `opentelemetry-appender-tracing`'s `OpenTelemetryTracingBridge` layer
 //!    turns it into a log record: the event's name becomes the record's event
 //!    name, its fields become attributes, its level the severity (`TRACE` 1,
 //!    `DEBUG` 5, `INFO` 9, `WARN` 13, `ERROR` 17), its target (the module of
 //!    the instrumented function) the record's target;
-//! 3. the SDK's logger stamps the record with the trace id and span id of the
-//!    current context, which is the failing operation's span.
+//! 4. the SDK's logger stamps the record with the trace id and span id of the
+//!    current OpenTelemetry context: the span of the operation the exception
+//!    escaped first.
 //!
 //! Any other subscriber sees the same event (`tracing_subscriber::fmt` prints
-//! it); without a subscriber it costs a check and goes nowhere. The crate
-//! re-exports [`tracing`] so that an application can install a
-//! subscriber without naming the dependency itself.
+//! it, with no `tracing` span prefix since it is a root: `code.function.name`
+//! says where it came from); without a subscriber it costs a check and goes
+//! nowhere. The crate re-exports [`tracing`] so that an application can
+//! install a subscriber without naming the dependency itself.
 //!
 //! Without OpenTelemetry providers (both globals no-op at a function's first
 //! call) but with a global `tracing` subscriber already set then, the
@@ -31,8 +42,9 @@
 //!
 //! # The record
 //!
-//! * Event name `<span name>.exception`, as the conventions recommend.
-//! * `exception.type`: the same value as the span's and the metric point's
+//! * Event name `<span name>.exception`, as the conventions recommend, of the
+//!   operation the exception escaped first.
+//! * `exception.type`: the same value as that span's and metric point's
 //!   `error.type` (after the [`ERROR_TYPE_LIMIT`](crate::ERROR_TYPE_LIMIT)),
 //!   `"panic"` for a panic.
 //! * `exception.message`: the error's `Display`, or the panic's message, at
@@ -51,43 +63,90 @@
 //!   function and its callers (for an `async fn`, the poll that panicked), not
 //!   the frames between the panic site and the function, which only the panic
 //!   hook sees.
+//! * `code.function.name`: the function the exception escaped first.
+//! * On the record of a handled error, the operation's `handled_attribute`
+//!   (below).
+//!
+//! The message and the stack trace are formatted in the frame the exception
+//! escaped first, where the error value exists; the record then owns them.
 //!
 //! # Severity
 //!
-//! * `WARN` for an `Err` returned by an `internal`, `client` or `producer`
-//!   operation: the caller is expected to handle it;
-//! * `ERROR` for an `Err` returned by a `server` or `consumer` operation;
-//! * `log_level = trace | debug | info | warn | error` overrides these two;
-//! * `ERROR` for a panic, whatever `log_level` says: a panic is unhandled;
-//! * `log = false`: no record at all for this operation (its span and metric
-//!   still record the failure).
+//! Each instrumented frame has a severity for an exception escaping it:
+//! `log_level = trace | debug | info | warn | error` when given, else `WARN`
+//! for an `internal`, `client` or `producer` operation (the caller is
+//! expected to handle the error) and `ERROR` for a `server` or `consumer`
+//! operation. The record takes the **highest severity of the frames the
+//! exception escaped** (a frame with `log = false` does not count). A store
+//! timeout that an internal function returns and a `kind = server` handler
+//! turns into a 500 is one record at `ERROR`, tied to the store function's
+//! span; the same timeout handled by the caller is one record at `WARN`.
+//!
+//! * A panic: `ERROR`, whatever `log_level` says (a panic is unhandled),
+//!   emitted as it leaves the innermost frame.
+//! * An `Err` that `ok_if` accepts: `DEBUG` (below).
+//! * `log = false`: no record from this frame (its span and metric still
+//!   record the failure); an error that escapes it from a frame below keeps
+//!   its record, not raised by this frame's level.
+//!
+//! # When the record is emitted
+//!
+//! An exception's record is emitted when its fate is known, and carries that
+//! moment as its timestamp:
+//!
+//! * **handled by a caller**: an enclosing instrumented call returns `Ok` (or
+//!   an `Ok` value `error_if` rejects, or an error its `ok_if` accepts), or
+//!   goes on to make another instrumented call: emitted then, at the severity
+//!   reached so far;
+//! * **escapes a `server` or `consumer` operation** (one that logs): emitted
+//!   there, at `ERROR` unless its `log_level` says otherwise;
+//! * **escapes the outermost instrumented call** on the thread (or the
+//!   outermost instrumented future of a task): emitted there;
+//! * **its frame is dropped early** (a cancelled future holding a record from
+//!   a call inside it): emitted at the drop, at the severity reached so far.
+//!
+//! Until then the record waits, one at most per frame, in the frame that
+//! holds it, and travels as the rule for "once" below does. A record waiting
+//! costs one allocation (plus its strings), made only on failure; the
+//! success path allocates nothing for it.
 //!
 //! # What is an exception
 //!
 //! An `Err` that `ok_if` does not accept, and a panic. Not an exception: an
 //! `Ok` value, including one that `error_if` rejects (the span and the metric
-//! record that failure, but nothing was raised, so nothing is logged), and an
-//! `Err` that `ok_if` accepts (handled: not even a failure).
+//! record that failure, but nothing was raised, so nothing is logged).
+//!
+//! An `Err` that `ok_if` accepts is **handled**: not a failure (status Unset,
+//! no `error.type` on the span or the metric point), but, as the conventions'
+//! example logs its `ResourceAlreadyExistsException`, one record at `DEBUG`
+//! with the same event name and `exception.*` attributes, emitted as the
+//! function returns (`log = false` turns it off). With `handled_attribute =
+//! "acme.resource.create.status"`, the span and the record get that attribute
+//! set to the error's `error.type` (`already_exists`). If the handled error
+//! came up from an instrumented call below, whose record waits, that record
+//! (the same exception) is emitted instead, at the severity it reached.
 //!
 //! # The rule for "once"
 //!
-//! An exception is logged by the innermost instrumented frame it escapes from.
-//! Every frame remembers whether the *last* instrumented call made directly
-//! inside it that finished (on the same thread while its body, or one poll of
-//! its future, runs; the memory travels with the future between polls and
-//! threads) ended in an exception that is already recorded. When the frame
-//! itself then returns an `Err`, it does not log again: the error came up
-//! from below, whether it was returned unchanged (`?`) or converted
-//! (`map_err`, `From` via `?`, or a caught panic turned into an `Err`) — a
-//! conversion names the same failure in the caller's terms, so it counts as
-//! the same exception. The frame's span still gets status `Error` and
+//! An exception is recorded by the innermost instrumented frame it escapes
+//! from. Every frame remembers what the *last* instrumented call made
+//! directly inside it that finished left behind (on the same thread while its
+//! body, or one poll of its future, runs; the memory travels with the future
+//! between polls and threads): nothing, an exception already recorded, or a
+//! record waiting for its fate. When the frame itself then returns an `Err`,
+//! it is the exception that came up from below, whether it was returned
+//! unchanged (`?`) or converted (`map_err`, `From` via `?`, or a caught panic
+//! turned into an `Err`) — a conversion names the same failure in the
+//! caller's terms, so it counts as the same exception: the waiting record
+//! goes on waiting, at this frame's severity if higher, and the frame does not
+//! make a record of its own. The frame's span still gets status `Error` and
 //! `error.type`, and its metric point carries `error.type`.
 //!
 //! A panic is logged by the innermost instrumented frame it unwinds out of,
 //! and not again by the frames it then unwinds through. A panic raised on an
-//! error that a frame below already logged (`.unwrap()`, `.expect(..)`) is a
-//! new exception: the error was expected to be handled and was not, so it is
-//! logged (at `ERROR`, with the panic's message and backtrace).
+//! error that a frame below left (`.unwrap()`, `.expect(..)`) is a new
+//! exception: that error's record is emitted (handled, in a way), then the
+//! panic's (at `ERROR`, with the panic's message and backtrace).
 //!
 //! A child that succeeded, whose error was handled (`ok_if`), or that
 //! returned an `Ok` value `error_if` rejects resets the memory, so a frame
@@ -99,25 +158,35 @@
 //! with an error:
 //! * a frame that handles a child's error by hand and then fails with a new
 //!   `Err` before any other instrumented call finishes does not log the new
-//!   error;
-//! * with several children in flight at once (`join!`), "last" is the one
-//!   that finished last: if it succeeded and the frame returns the error of
-//!   another child, that error is logged twice;
+//!   error: the child's record stands for it, escalated as the new error
+//!   escapes;
+//! * with several children in flight at once (`join!`, `select!`), a child
+//!   polled after another one failed counts as "another instrumented call":
+//!   the failed child's record is emitted then, at the severity reached so
+//!   far, not raised by the frames its error may still escape; and "last" is
+//!   the child that finished last, so if it succeeded and the frame returns
+//!   another child's error, that error is logged again by the frame;
 //! * a child run on another task or thread (`spawn`, `spawn_blocking`) is not
-//!   seen, so an error it returns is logged again by the frame that returns
-//!   it. A cancelled child (dropped before it finished) changes nothing.
+//!   seen: its record is emitted when it escapes the task's outermost
+//!   instrumented call (at the severity reached in that task), and an error
+//!   the frame then returns from its `JoinHandle` is logged again. A
+//!   cancelled child (dropped before it finished) changes nothing, except
+//!   that a record it held is emitted.
 //!
-//! The memory is one small value per thread plus one `bool` per frame:
-//! nothing is allocated and nothing outlives the frame, so it cannot leak.
+//! The memory is one small value per thread and one per frame; a record
+//! waiting in it is owned by the frame (or the thread, between a child's end
+//! and its caller's next step) and is emitted or handed on, never dropped, so
+//! nothing is lost and nothing leaks.
 //!
 //! # `OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN`
 //!
 //! With `logs/dup` in this variable (read once per process, at the first
-//! call of any instrumented function), the frame that emits the log record
-//! also adds the deprecated span event `exception` to its span, with
-//! `exception.type`, `exception.message` and `exception.stacktrace` as in the
-//! record: the event duplicates the record, under the same rule and switches
-//! (`log = false` turns both off). Unset, or `logs`: log records only.
+//! call of any instrumented function), the frame that makes the log record
+//! also adds the deprecated span event `exception` to its span (the span the
+//! exception escaped first), with `exception.type`, `exception.message` and
+//! `exception.stacktrace` as in the record: the event duplicates the record,
+//! under the same rule and switches (`log = false` turns both off). Unset, or
+//! `logs`: log records only.
 
 use std::borrow::Cow;
 use std::cell::Cell;

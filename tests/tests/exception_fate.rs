@@ -153,6 +153,12 @@ fn no_span_event_and_no_status_on_tracing_spans_sync() {
     for name in ["fate.copies.tracing_sync", "fate.copies.tracing_handles"] {
         assert_untouched(&t.span(name));
     }
+    // The layer makes its span the current context: the attribute's span is
+    // its child.
+    assert_eq!(
+        t.span("fate.copies.handler").parent_span_id,
+        t.span("fate.copies.tracing_sync").span_context.span_id()
+    );
     // The attribute's own spans carry no event either; they record the
     // failure themselves.
     let stores = t.spans_named("fate.copies.store");
