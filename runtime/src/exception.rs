@@ -262,6 +262,8 @@ impl Pending {
     /// the log record to that span. A subscriber that panics is contained.
     #[cold]
     #[inline(never)]
+    // Taken as it is held, boxed, so that it is freed here.
+    #[allow(clippy::boxed_local)]
     pub(crate) fn emit(self: Box<Self>) {
         let _ = catch_unwind(AssertUnwindSafe(|| {
             // Without a span there (no tracer), the current context as is.

@@ -331,6 +331,7 @@ impl Frame {
         info.exception.is_some() && matches!(info.kind, Kind::Server | Kind::Consumer)
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn record_failure(
         &self,
         state: &'static State,
@@ -426,11 +427,7 @@ impl Frame {
             }
             timing.end(span);
         }
-        self.record_duration(
-            state,
-            timing.seconds,
-            Some(Value::from(error_type)),
-        );
+        self.record_duration(state, timing.seconds, Some(Value::from(error_type)));
         outcome
     }
 
@@ -450,9 +447,12 @@ impl Frame {
         let span = cx.map(TraceContextExt::span);
         let recording = span.as_ref().is_some_and(|s| s.is_recording());
         let sink = match below {
-            Below::Nothing | Below::Outside => info
-                .exception
-                .filter(|_| crate::event::level_enabled(tracing::Level::DEBUG) || recording),
+            // Not formatted when no subscriber can take a `DEBUG` event
+            // (unless `logs/dup` wants the span event).
+            Below::Nothing | Below::Outside => info.exception.filter(|_| {
+                crate::event::level_enabled(tracing::Level::DEBUG)
+                    || (recording && state.span_event)
+            }),
             below => {
                 below.handled();
                 None
@@ -461,12 +461,16 @@ impl Frame {
         if recording || sink.is_some() {
             let error_type = state.error_types.admit_str(failure.error_type.clone());
             let handled = info.handled_attribute.map(|_| error_type);
-            if let (Some(span), Some(key)) = (span.as_ref().filter(|_| recording), info.handled_attribute) {
+            if let (Some(span), Some(key)) =
+                (span.as_ref().filter(|_| recording), info.handled_attribute)
+            {
                 span.set_attribute(KeyValue::new(key, error_type));
             }
             if let Some(sink) = sink {
                 let message = match failure.message {
-                    Some(m) if info.description => Some(exception::bounded_display(m, MESSAGE_LIMIT)),
+                    Some(m) if info.description => {
+                        Some(exception::bounded_display(m, MESSAGE_LIMIT))
+                    }
                     _ => None,
                 };
                 let stacktrace = failure.error.and_then(exception::source_chain);
@@ -541,7 +545,12 @@ fn sink_record<'a>(
 
 /// `logs/dup`: the deprecated span event duplicates the log record, on the
 /// span of the frame the exception escaped first.
-fn add_span_event(span: &SpanRef<'_>, error_type: &'static str, message: Option<&str>, stacktrace: Option<&str>) {
+fn add_span_event(
+    span: &SpanRef<'_>,
+    error_type: &'static str,
+    message: Option<&str>,
+    stacktrace: Option<&str>,
+) {
     let mut attributes = vec![KeyValue::new("exception.type", error_type)];
     if let Some(m) = message {
         attributes.push(KeyValue::new("exception.message", m.to_owned()));

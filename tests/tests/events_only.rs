@@ -95,12 +95,7 @@ fn events_without_providers() {
     assert!(handled().is_err());
     assert_eq!(rejected(11), 11);
     assert!(silent().is_err());
-    for name in [
-        "eo.inner",
-        "eo.outer",
-        "eo.rejected",
-        "eo.silent",
-    ] {
+    for name in ["eo.inner", "eo.outer", "eo.rejected", "eo.silent"] {
         assert!(
             logs.logs_named(&format!("{name}.exception")).is_empty(),
             "{name}"

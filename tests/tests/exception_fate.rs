@@ -470,7 +470,10 @@ fn a_handled_error_is_one_debug_record_with_the_handled_attribute() {
         log.get("exception.message"),
         Some("resource already exists")
     );
-    assert_eq!(log.get("acme.resource.create.status"), Some("already_exists"));
+    assert_eq!(
+        log.get("acme.resource.create.status"),
+        Some("already_exists")
+    );
     assert_eq!(
         log.get("code.function.name"),
         Some("exception_fate::create")
