@@ -192,6 +192,7 @@ use std::borrow::Cow;
 use std::cell::Cell;
 use std::error::Error;
 use std::fmt::{self, Display, Write as _};
+use std::mem::ManuallyDrop;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use opentelemetry::trace::{SpanContext, TraceContextExt as _};
@@ -299,8 +300,11 @@ pub(crate) enum Below {
     Emitted,
     /// A recorded panic is unwinding out of it.
     Panic,
-    /// It returned an error whose record waits for its fate.
-    Pending(Box<Pending>),
+    /// It returned an error whose record waits for its fate. Not dropped
+    /// implicitly: [`Below::handled`] emits it (and frees it), so that a
+    /// `Below` has no drop glue and the success path moves it around as
+    /// plain data.
+    Pending(ManuallyDrop<Box<Pending>>),
 }
 
 impl Below {
@@ -315,8 +319,38 @@ impl Below {
     #[inline]
     pub(crate) fn handled(self) {
         if let Below::Pending(pending) = self {
-            pending.emit();
+            ManuallyDrop::into_inner(pending).emit();
         }
+    }
+
+    /// A record waiting for its fate.
+    pub(crate) fn pending(pending: Box<Pending>) -> Below {
+        Below::Pending(ManuallyDrop::new(pending))
+    }
+}
+
+/// A [`Below`] kept by an instrumented future between its polls: dropped
+/// (the future cancelled), it emits a record pending in it.
+#[derive(Debug, Default)]
+pub(crate) struct Held(Below);
+
+impl Held {
+    /// Takes what it holds, leaving [`Below::Nothing`].
+    #[inline]
+    pub(crate) fn take(&mut self) -> Below {
+        std::mem::take(&mut self.0)
+    }
+
+    /// Holds `below` (it held nothing: [`Held::take`] came first).
+    #[inline]
+    pub(crate) fn put(&mut self, below: Below) {
+        std::mem::replace(&mut self.0, below).handled();
+    }
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        self.take().handled();
     }
 }
 
@@ -336,7 +370,7 @@ thread_local! {
 pub(crate) fn enter(memory: Below) -> Below {
     match BELOW.try_with(|c| c.replace(memory)) {
         Ok(Below::Pending(pending)) => {
-            pending.emit();
+            ManuallyDrop::into_inner(pending).emit();
             Below::Emitted
         }
         Ok(saved) => saved,
@@ -359,6 +393,8 @@ pub(crate) fn exchange(memory: Below) -> Below {
 #[inline]
 pub(crate) fn leave(outcome: Below, outermost: bool) {
     let outcome = if outermost {
+        // Only a failure leaves something to hand on, and `finish` has
+        // emitted any record whose fate this decides.
         outcome.handled();
         Below::Outside
     } else {

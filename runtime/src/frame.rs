@@ -47,10 +47,6 @@ pub struct Frame {
     /// then ends at `span_start + (monotonic) elapsed`, so its duration is
     /// exactly the histogram point's (see [`CallSite::start`]).
     span_start: Option<SystemTime>,
-    /// What the last instrumented call made inside this one left: nothing,
-    /// an exception already recorded, or a record pending (see
-    /// [`crate::exception`]).
-    pub(crate) below: Below,
     /// This call records nothing at all.
     inert: bool,
 }
@@ -94,7 +90,6 @@ impl CallSite {
             cx,
             start,
             span_start,
-            below: Below::Nothing,
             inert: false,
         }
     }
@@ -173,7 +168,6 @@ impl Frame {
             cx: None,
             start: None,
             span_start: None,
-            below: Below::Nothing,
             inert: true,
         }
     }
@@ -202,15 +196,18 @@ impl Frame {
         let guard = self.cx.clone().map(Context::attach);
         let outermost = exception::enter(Below::Nothing).is_outside();
         let result = catch_unwind(AssertUnwindSafe(body));
-        self.below = exception::exchange(Below::Nothing);
+        // What the last instrumented call inside left (see `crate::exception`).
+        let below = exception::exchange(Below::Nothing);
         match result {
             Ok(out) => {
-                self.finish(classify_contained(classify, &out), false, outermost);
+                self.finish(classify_contained(classify, &out), below, false, outermost);
+                // Finished: it holds nothing left to end or emit.
+                std::mem::forget(self);
                 drop(guard);
                 out
             }
             Err(payload) => {
-                self.finish_panic(&*payload, outermost);
+                self.finish_panic(&*payload, below, outermost);
                 drop(guard);
                 resume_unwind(payload)
             }
@@ -219,7 +216,12 @@ impl Frame {
 
     /// Records a panic that is unwinding out of this call.
     #[cold]
-    pub(crate) fn finish_panic(&mut self, payload: &(dyn Any + Send), outermost: bool) {
+    pub(crate) fn finish_panic(
+        &mut self,
+        payload: &(dyn Any + Send),
+        below: Below,
+        outermost: bool,
+    ) {
         let message = exception::panic_message(payload);
         let message: Option<&dyn std::fmt::Display> = message.as_ref().map(|m| m as _);
         self.finish(
@@ -228,6 +230,7 @@ impl Frame {
                 message,
                 error: None,
             }),
+            below,
             true,
             outermost,
         );
@@ -235,9 +238,16 @@ impl Frame {
 
     /// Records the outcome: span status and `error.type`, the exception log
     /// record, the end of the span and the duration. Leaves for the enclosing
-    /// frame what became of an exception (see [`crate::exception`]);
-    /// `outermost`: no instrumented frame encloses this one on this thread.
-    pub(crate) fn finish(&mut self, verdict: Verdict<'_>, panicked: bool, outermost: bool) {
+    /// frame what became of an exception (see [`crate::exception`]), given
+    /// what the last instrumented call inside left (`below`); `outermost`: no
+    /// instrumented frame encloses this one on this thread.
+    pub(crate) fn finish(
+        &mut self,
+        verdict: Verdict<'_>,
+        below: Below,
+        panicked: bool,
+        outermost: bool,
+    ) {
         let elapsed = self.start.take().map(|start| start.elapsed());
         let timing = Timing {
             seconds: elapsed.map(|d| d.as_secs_f64()),
@@ -248,12 +258,12 @@ impl Frame {
                 .and_then(|(start, d)| start.checked_add(d)),
         };
         let cx = self.cx.take();
-        let below = std::mem::take(&mut self.below);
         let state = self.site.state();
         let outcome = match verdict {
             Verdict::Success if cx.is_none() && timing.seconds.is_none() => {
                 below.handled();
-                Below::Nothing
+                exception::leave(Below::Nothing, outermost);
+                return;
             }
             Verdict::Success => {
                 // Telemetry must never take the user's function down: a span
@@ -266,7 +276,8 @@ impl Frame {
                 }));
                 // Returning normally handles what a call inside left.
                 below.handled();
-                Below::Nothing
+                exception::leave(Below::Nothing, outermost);
+                return;
             }
             Verdict::Failure(failure) => {
                 let raised = if panicked {
@@ -275,15 +286,21 @@ impl Frame {
                     Raised::Error
                 };
                 // Telemetry must never take the user's function down.
+                let ends = outermost || self.ends_exceptions();
                 let outcome = catch_unwind(AssertUnwindSafe(|| {
-                    let ends = outermost || self.ends_exceptions();
                     self.record_failure(state, cx.as_ref(), timing, &failure, raised, below, ends)
                 }));
-                outcome.unwrap_or(if panicked {
-                    Below::Panic
-                } else {
-                    Below::Emitted
-                })
+                match outcome {
+                    // Outermost or at a server or consumer operation, the
+                    // fate of a record that came up is known.
+                    Ok(pending @ Below::Pending(_)) if ends => {
+                        pending.handled();
+                        Below::Emitted
+                    }
+                    Ok(outcome) => outcome,
+                    Err(_) if panicked => Below::Panic,
+                    Err(_) => Below::Emitted,
+                }
             }
             Verdict::Rejected(error_type) => {
                 let failure = Failure {
@@ -310,15 +327,6 @@ impl Frame {
                 }));
                 Below::Nothing
             }
-        };
-        // Outermost or at a server or consumer operation, the fate of a
-        // pending record is known.
-        let outcome = match outcome {
-            Below::Pending(pending) if outermost || self.ends_exceptions() => {
-                pending.emit();
-                Below::Emitted
-            }
-            other => other,
         };
         exception::leave(outcome, outermost);
     }
@@ -418,7 +426,7 @@ impl Frame {
                     function: info.function,
                     span_context: Context::map_current(|cx| cx.span().span_context().clone()),
                 });
-                Below::Pending(pending)
+                Below::pending(pending)
             }
         };
         if let Some(span) = &span {
@@ -516,14 +524,12 @@ enum Raised {
 
 impl Drop for Frame {
     /// A frame dropped with its outcome unrecorded was cancelled: end the span
-    /// (status Unset, no `error.type`) and record no duration. A record
-    /// pending from a call inside it is emitted: nothing will escalate it.
+    /// (status Unset, no `error.type`) and record no duration.
     #[inline]
     fn drop(&mut self) {
         if let Some(cx) = self.cx.take() {
             cx.span().end();
         }
-        std::mem::take(&mut self.below).handled();
     }
 }
 

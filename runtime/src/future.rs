@@ -54,7 +54,7 @@ use std::task::Poll;
 use opentelemetry::{Context, KeyValue};
 
 use crate::classify::Verdict;
-use crate::exception::{self, Below};
+use crate::exception::{self, Below, Held};
 use crate::frame::Frame;
 use crate::site::CallSite;
 
@@ -76,6 +76,10 @@ pub struct Instrumented<F, C, I> {
     attributes: Option<I>,
     frame: Option<Frame>,
     classify: Option<C>,
+    /// What the last instrumented call inside left, kept between polls; a
+    /// record pending there when the future is dropped (cancelled) is
+    /// emitted then.
+    below: Held,
 }
 
 impl CallSite {
@@ -100,6 +104,7 @@ impl CallSite {
             attributes: Some(attributes),
             frame: None,
             classify: Some(classify),
+            below: Held::default(),
         }
     }
 }
@@ -131,14 +136,14 @@ where
             _ => return fut.poll(task),
         };
         let guard = frame.cx.clone().map(Context::attach);
-        let saved = exception::enter(std::mem::take(&mut frame.below));
+        let saved = exception::enter(this.below.take());
         let outermost = saved.is_outside();
         let result = catch_unwind(AssertUnwindSafe(|| fut.poll(task)));
         match result {
             Ok(Poll::Pending) => {
                 // The frame keeps its memory between polls; the enclosing
                 // frame's is put back.
-                frame.below = exception::exchange(saved);
+                this.below.put(exception::exchange(saved));
                 drop(guard);
                 Poll::Pending
             }
@@ -146,12 +151,14 @@ where
                 let below = exception::exchange(Below::Nothing);
                 if let (Some(mut frame), Some(classify)) = (this.frame.take(), this.classify.take())
                 {
-                    frame.below = below;
                     frame.finish(
                         crate::frame::classify_contained(classify, &out),
+                        below,
                         false,
                         outermost,
                     );
+                    // Finished: it holds nothing left to end or emit.
+                    std::mem::forget(frame);
                 }
                 drop(guard);
                 Poll::Ready(out)
@@ -159,8 +166,7 @@ where
             Err(payload) => {
                 let below = exception::exchange(Below::Nothing);
                 if let Some(mut frame) = this.frame.take() {
-                    frame.below = below;
-                    frame.finish_panic(&*payload, outermost);
+                    frame.finish_panic(&*payload, below, outermost);
                 }
                 drop(guard);
                 resume_unwind(payload)
