@@ -199,11 +199,6 @@ fn classify(args: &Args) -> TokenStream {
             #p::Verdict::Success
         }),
     };
-    let handled = args.ok_if.as_ref().map(|f| {
-        quote_spanned! {f.span()=>
-            .handled_if(::instrument_errors::__private::ok_if(#f, #err))
-        }
-    });
     let error_type = match &args.error_type {
         Some(f) => quote_spanned!(f.span()=> ::instrument_errors::__private::error_type(#f, #err)),
         None => quote!((&#p::Probe(#err)).ie_error_type()),
@@ -213,6 +208,19 @@ fn classify(args: &Args) -> TokenStream {
     } else {
         quote!(::core::option::Option::None)
     };
+    let failure = quote!(#p::Verdict::Failure(#p::Failure {
+        error_type: #error_type,
+        message: #message,
+        error: (&#p::Probe(#err)).ie_error(),
+    }));
+    // An error `ok_if` accepts is handled (`Verdict::Handled`).
+    let on_err = match &args.ok_if {
+        Some(f) => {
+            let ok_if = quote_spanned!(f.span()=> ::instrument_errors::__private::ok_if(#f, #err));
+            quote!(#p::Verdict::handled_if(#failure, #ok_if))
+        }
+        None => failure,
+    };
     quote! {
         |#out| {
             #[allow(unused_imports)]
@@ -220,11 +228,7 @@ fn classify(args: &Args) -> TokenStream {
                      ViaNoDisplay as _, ViaNoError as _, ViaTypeName as _};
             match #p::Outcome(#out).ie_split() {
                 #p::Split::Ok(#ok) => #on_ok,
-                #p::Split::Err(#err) => #p::Verdict::Failure(#p::Failure {
-                    error_type: #error_type,
-                    message: #message,
-                    error: (&#p::Probe(#err)).ie_error(),
-                })#handled,
+                #p::Split::Err(#err) => #on_err,
             }
         }
     }

@@ -600,6 +600,54 @@ mod tests {
         leave(Below::Nothing, true);
     }
 
+    static EMITTED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+    fn count(record: &ExceptionRecord<'_>, level: Level) {
+        assert_eq!(record.r#type, "t");
+        assert_eq!(record.function, "f");
+        assert_eq!(level, Level::ERROR);
+        EMITTED.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    fn pending() -> Below {
+        Below::pending(Box::new(Pending {
+            sink: ExceptionSink {
+                level: Level::WARN,
+                emit: count,
+            },
+            level: Level::ERROR,
+            error_type: Cow::Borrowed("t"),
+            message: Some("m".into()),
+            stacktrace: None,
+            function: "f",
+            span_context: SpanContext::empty_context(),
+        }))
+    }
+
+    #[test]
+    fn pending_records_are_emitted_once_wherever_they_end() {
+        use std::sync::atomic::Ordering::SeqCst;
+        let before = EMITTED.load(SeqCst);
+        // held by a future that is dropped (cancelled)
+        let mut held = Held::default();
+        held.put(pending());
+        drop(held);
+        assert_eq!(EMITTED.load(SeqCst), before + 1);
+        // left for a frame that goes on with another instrumented call
+        assert!(enter(Below::Nothing).is_outside());
+        leave(pending(), false);
+        assert!(matches!(enter(Below::Nothing), Below::Emitted));
+        assert_eq!(EMITTED.load(SeqCst), before + 2);
+        // handled by returning normally; then the outermost frame leaves
+        leave(pending(), false);
+        exchange(Below::Nothing).handled();
+        assert_eq!(EMITTED.load(SeqCst), before + 3);
+        leave(pending(), true);
+        assert_eq!(EMITTED.load(SeqCst), before + 4);
+        assert!(enter(Below::Nothing).is_outside());
+        leave(Below::Nothing, true);
+    }
+
     #[test]
     fn severity_order() {
         assert_eq!(most_severe(Level::WARN, Level::ERROR), Level::ERROR);
