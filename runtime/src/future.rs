@@ -38,9 +38,11 @@
 //! A future dropped before it completed was **cancelled** (a lost
 //! `tokio::select!` branch, an elapsed `tokio::time::timeout`, an aborted
 //! task): its span ends at the drop with status Unset and no `error.type`, no
-//! exception is logged, and **no duration is recorded**: the operation did not
-//! finish, and a timeout is the caller's failure, recorded where the caller
-//! turns it into an error.
+//! exception of its own is logged, and **no duration is recorded**: the
+//! operation did not finish, and a timeout is the caller's failure, recorded
+//! where the caller turns it into an error. An exception record still waiting
+//! for its fate in it (an error an instrumented call inside returned) is
+//! emitted at the drop, at the severity it reached.
 //!
 //! `Send`-ness is preserved: [`Instrumented`] is `Send` when the inner future
 //! is, and a `!Send` future (an `Rc` held across an `.await`) stays usable on

@@ -232,7 +232,8 @@ pub use tracing;
 ///   recorded as for synchronous functions.
 /// * **Cancellation**: a future dropped before completion (a lost
 ///   `tokio::select!` branch, an elapsed `tokio::time::timeout`) ends its
-///   span with status Unset and no `error.type`, logs no exception, and
+///   span with status Unset and no `error.type`, logs no exception of its own
+///   (a record pending from a call inside it is emitted), and
 ///   **records no duration**, as the operation never finished.
 /// * `Send` futures stay `Send`; `!Send` ones still work where they did.
 pub use instrument_errors_macros::instrument_errors;
