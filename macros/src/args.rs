@@ -9,7 +9,8 @@ use syn::{Expr, ExprLit, Ident, Lit, LitBool, LitStr, Token};
 /// The arguments every `#[instrument_errors]` accepts, in the order they are
 /// listed in error messages.
 pub const ACCEPTED: &str = "`name`, `kind`, `metric`, `ok_if`, `error_if`, `error_type`, \
-                            `description`, `attributes`, `result_attributes`, `log_level`, `log`";
+                            `description`, `attributes`, `result_attributes`, `log_level`, `log`, \
+                            `handled_attribute`";
 
 const KINDS: &[&str] = &["internal", "client", "server", "producer", "consumer"];
 const LEVELS: &[&str] = &["trace", "debug", "info", "warn", "error"];
@@ -28,6 +29,9 @@ pub struct Args {
     pub result_attributes: Option<Expr>,
     pub log_level: Option<Ident>,
     pub log: Option<LitBool>,
+    pub handled_attribute: Option<LitStr>,
+    /// Where `handled_attribute` was written, for errors.
+    handled_attribute_key: Option<Ident>,
 }
 
 /// Collects every error so that the user sees all mistakes at once.
@@ -72,6 +76,14 @@ pub fn parse(tokens: TokenStream) -> syn::Result<Args> {
         if let Err(e) = apply(&mut args, &key, value) {
             errors.push(e);
         }
+    }
+    if let (Some(key), None) = (&args.handled_attribute_key, &args.ok_if) {
+        errors.push(syn::Error::new(
+            key.span(),
+            "`handled_attribute` needs `ok_if`: it names the attribute set on a handled error, \
+             and only `ok_if` says which errors are handled, like \
+             `ok_if = is_already_exists, handled_attribute = \"acme.resource.create.status\"`",
+        ));
     }
     errors.finish()?;
     Ok(args)
@@ -154,6 +166,14 @@ fn apply(args: &mut Args, key: &Ident, value: RawValue) -> syn::Result<()> {
                 value,
                 "result_attributes = |r: &Reply| [KeyValue::new(\"acme.reply.code\", r.code as i64)]",
             )?);
+        }
+        "handled_attribute" => {
+            args.handled_attribute = Some(string(
+                key,
+                value,
+                "handled_attribute = \"acme.resource.create.status\"",
+            )?);
+            args.handled_attribute_key = Some(key.clone());
         }
         _ => {
             return Err(syn::Error::new(
@@ -323,8 +343,10 @@ mod tests {
             result_attributes = instrument_errors::http::response_attributes,
             log_level = error,
             log = true,
+            handled_attribute = "a.b.status",
         ))
         .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(args.handled_attribute.unwrap().value(), "a.b.status");
         assert_eq!(args.name.unwrap().value(), "a.b");
         assert_eq!(args.kind.unwrap(), "client");
         assert_eq!(args.attributes.len(), 2);
@@ -372,6 +394,18 @@ mod tests {
             (quote!(name = ), "expected a value"),
             (quote!(name "x"), "expected `,`"),
             (quote!(, name = "x"), "expected an argument name"),
+            (
+                quote!(handled_attribute = "a.status"),
+                "`handled_attribute` needs `ok_if`",
+            ),
+            (
+                quote!(ok_if = f, handled_attribute = status),
+                "`handled_attribute` must be a non-empty string literal",
+            ),
+            (
+                quote!(ok_if = f, handled_attribute = ""),
+                "`handled_attribute` must be a non-empty string literal",
+            ),
         ] {
             let message = match parse(tokens.clone()) {
                 Ok(_) => panic!("accepted {tokens}"),

@@ -259,9 +259,14 @@ fn call_site(args: &Args, item: &ItemFn, site: &syn::Ident) -> TokenStream {
         };
         let level = format_ident!("{level}");
         let event = format!("{name}.exception");
+        let handled = args.handled_attribute.iter();
         quote!(::core::option::Option::Some(
-            ::instrument_errors::__exception_sink!(#event, #level)
+            ::instrument_errors::__exception_sink!(#event, #level #(, #handled)*)
         ))
+    };
+    let handled_attribute = match &args.handled_attribute {
+        Some(a) => quote!(::core::option::Option::Some(#a)),
+        None => quote!(::core::option::Option::None),
     };
     quote! {
         static #site: ::instrument_errors::__private::CallSite =
@@ -274,6 +279,7 @@ fn call_site(args: &Args, item: &ItemFn, site: &syn::Ident) -> TokenStream {
                 scope_version: ::core::env!("CARGO_PKG_VERSION"),
                 description: #description,
                 exception: #exception,
+                handled_attribute: #handled_attribute,
             });
     }
 }
@@ -327,13 +333,6 @@ fn classify(args: &Args, param: Option<&TokenStream>) -> TokenStream {
             #p::Verdict::Success
         }),
     };
-    let handled = args.ok_if.as_ref().map(|f| {
-        quote_spanned! {f.span()=>
-            if ::instrument_errors::__private::ok_if(#f, #err) {
-                return #p::Verdict::Success;
-            }
-        }
-    });
     let error_type = match &args.error_type {
         Some(f) => quote_spanned!(f.span()=> ::instrument_errors::__private::error_type(#f, #err)),
         None => quote!((&#p::Probe(#err)).ie_error_type()),
@@ -342,6 +341,19 @@ fn classify(args: &Args, param: Option<&TokenStream>) -> TokenStream {
         quote!((&#p::Probe(#err)).ie_message())
     } else {
         quote!(::core::option::Option::None)
+    };
+    let failure = quote!(#p::Verdict::Failure(#p::Failure {
+        error_type: #error_type,
+        message: #message,
+        error: (&#p::Probe(#err)).ie_error(),
+    }));
+    // An error `ok_if` accepts is handled (`Verdict::Handled`).
+    let on_err = match &args.ok_if {
+        Some(f) => {
+            let ok_if = quote_spanned!(f.span()=> ::instrument_errors::__private::ok_if(#f, #err));
+            quote!(#p::Verdict::handled_if(#failure, #ok_if))
+        }
+        None => failure,
     };
     let param = match param {
         Some(ty) => quote!(#out: &#ty),
@@ -354,14 +366,7 @@ fn classify(args: &Args, param: Option<&TokenStream>) -> TokenStream {
                      ViaNoDisplay as _, ViaNoError as _, ViaTypeName as _};
             match #p::Outcome(#out).ie_split() {
                 #p::Split::Ok(#ok) => #on_ok,
-                #p::Split::Err(#err) => {
-                    #handled
-                    #p::Verdict::Failure(#p::Failure {
-                        error_type: #error_type,
-                        message: #message,
-                        error: (&#p::Probe(#err)).ie_error(),
-                    })
-                }
+                #p::Split::Err(#err) => #on_err,
             }
         }
     }

@@ -3,6 +3,7 @@
 use std::borrow::Cow;
 use std::sync::{Mutex, OnceLock};
 
+#[cfg(test)]
 use opentelemetry::Value;
 
 /// How many distinct computed (`String`) `error.type` values one operation
@@ -41,10 +42,16 @@ impl ErrorTypes {
     /// else `_OTHER`. The set lives as long as its call site (`'static`), so
     /// an admitted value is recorded as a `&'static str` from its slot: no
     /// allocation and no reference count.
+    #[cfg(test)]
     pub(crate) fn admit(&'static self, error_type: Cow<'static, str>) -> Value {
+        Value::from(self.admit_str(error_type))
+    }
+
+    /// [`ErrorTypes::admit`], as the `&'static str` it records.
+    pub(crate) fn admit_str(&'static self, error_type: Cow<'static, str>) -> &'static str {
         match error_type {
-            Cow::Borrowed(s) => Value::from(s),
-            Cow::Owned(s) => Value::from(self.admit_owned(&s)),
+            Cow::Borrowed(s) => s,
+            Cow::Owned(s) => self.admit_owned(&s),
         }
     }
 

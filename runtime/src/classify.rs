@@ -19,6 +19,9 @@ pub enum Verdict<'a> {
     Success,
     /// The operation failed with an error (or a panic): an exception.
     Failure(Failure<'a>),
+    /// The operation returned an error that `ok_if` accepts: handled, not a
+    /// failure (status Unset, no `error.type`), logged at `DEBUG`.
+    Handled(Failure<'a>),
     /// The operation returned a value that `error_if` rejects: it failed
     /// with this `error.type`, but raised no exception, so no exception log
     /// record is emitted for it.
@@ -52,6 +55,16 @@ impl<'a> Verdict<'a> {
     /// `error_if`): [`Verdict::Rejected`].
     pub fn failure(error_type: impl Into<Cow<'static, str>>) -> Self {
         Verdict::Rejected(error_type.into())
+    }
+
+    /// [`Verdict::Handled`] instead of [`Verdict::Failure`] when `handled`
+    /// (what `ok_if` said); anything else unchanged.
+    #[inline]
+    pub fn handled_if(self, handled: bool) -> Self {
+        match self {
+            Verdict::Failure(failure) if handled => Verdict::Handled(failure),
+            other => other,
+        }
     }
 
     /// `true` for [`Verdict::Failure`] and [`Verdict::Rejected`].
@@ -336,6 +349,24 @@ mod tests {
         assert_eq!((&Probe(&e)).ie_error_type(), "std::num::ParseIntError");
         let error = (&Probe(&e)).ie_error().expect("a dyn Error");
         assert_eq!(error.to_string(), "parsing the port");
+    }
+
+    #[test]
+    fn handled_if_turns_a_failure_into_handled() {
+        let failure = || {
+            Verdict::Failure(Failure {
+                error_type: Cow::Borrowed("exists"),
+                message: None,
+                error: None,
+            })
+        };
+        assert!(matches!(failure().handled_if(true), Verdict::Handled(_)));
+        assert!(matches!(failure().handled_if(false), Verdict::Failure(_)));
+        assert!(!failure().handled_if(true).is_failure());
+        assert!(matches!(
+            Verdict::Success.handled_if(true),
+            Verdict::Success
+        ));
     }
 
     #[test]

@@ -328,6 +328,7 @@ mod tests {
         scope_version: "0",
         description: true,
         exception: None,
+        handled_attribute: None,
     });
 
     type BoxFut<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;

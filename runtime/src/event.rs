@@ -18,19 +18,22 @@ use tracing::level_filters::{LevelFilter, STATIC_MAX_LEVEL};
 
 use crate::exception::ExceptionRecord;
 
-/// The names of the fields of every exception event, in this order.
-pub const EXCEPTION_FIELDS: [&str; 3] = [
+/// The names of the fields of every exception event, in this order; an
+/// operation with `handled_attribute` adds that name after them.
+pub const EXCEPTION_FIELDS: [&str; 4] = [
     "exception.type",
     "exception.message",
     "exception.stacktrace",
+    "code.function.name",
 ];
 
 /// A `'static` `tracing` callsite for the exception event named `$name` at
-/// `$level` (an ident: `ERROR`, `WARN`, ...), at the place of expansion.
+/// `$level` (an ident: `ERROR`, `WARN`, ...), at the place of expansion, with
+/// the extra field `$handled` when given.
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __exception_callsite {
-    ($name:expr, $level:ident) => {{
+    (@ $name:expr, $level:ident, $fields:expr) => {{
         static META: $crate::__private::tracing::Metadata<'static> =
             $crate::__private::tracing::Metadata::new(
                 $name,
@@ -40,7 +43,7 @@ macro_rules! __exception_callsite {
                 ::core::option::Option::Some(::core::line!()),
                 ::core::option::Option::Some(::core::module_path!()),
                 $crate::__private::tracing::field::FieldSet::new(
-                    &$crate::__private::EXCEPTION_FIELDS,
+                    $fields,
                     $crate::__private::tracing::callsite::Identifier(&CALLSITE),
                 ),
                 $crate::__private::tracing::metadata::Kind::EVENT,
@@ -49,36 +52,69 @@ macro_rules! __exception_callsite {
             $crate::__private::tracing::callsite::DefaultCallsite::new(&META);
         &CALLSITE
     }};
+    ($name:expr, $level:ident) => {
+        $crate::__exception_callsite!(@ $name, $level, &$crate::__private::EXCEPTION_FIELDS)
+    };
+    ($name:expr, $level:ident, $handled:literal) => {
+        $crate::__exception_callsite!(@ $name, $level, &[
+            $crate::__private::EXCEPTION_FIELDS[0],
+            $crate::__private::EXCEPTION_FIELDS[1],
+            $crate::__private::EXCEPTION_FIELDS[2],
+            $crate::__private::EXCEPTION_FIELDS[3],
+            $handled,
+        ])
+    };
 }
 
 /// The [`ExceptionSink`](crate::__private::ExceptionSink) of an operation:
-/// the event `$name` at `$level` for errors, at `ERROR` for panics.
+/// the event `$name`, at `$level` for its own errors, at any level for the
+/// records it emits (a severity reached in the callers, `DEBUG` for a handled
+/// error, `ERROR` for a panic); `$handled` is the `handled_attribute`.
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __exception_sink {
-    ($name:literal, ERROR) => {
-        |record: &$crate::__private::ExceptionRecord<'_>, _panic: bool| {
-            $crate::__private::emit_exception($crate::__exception_callsite!($name, ERROR), record);
-        }
-    };
-    ($name:literal, $level:ident) => {
-        |record: &$crate::__private::ExceptionRecord<'_>, panic: bool| {
-            let callsite = if panic {
-                $crate::__exception_callsite!($name, ERROR)
-            } else {
-                $crate::__exception_callsite!($name, $level)
-            };
-            $crate::__private::emit_exception(callsite, record);
+    ($name:literal, $level:ident $(, $handled:literal)?) => {
+        $crate::__private::ExceptionSink {
+            level: $crate::__private::tracing::Level::$level,
+            emit: |record: &$crate::__private::ExceptionRecord<'_>,
+                   level: $crate::__private::tracing::Level| {
+                use $crate::__private::tracing::Level;
+                let callsite = if level == Level::ERROR {
+                    $crate::__exception_callsite!($name, ERROR $(, $handled)?)
+                } else if level == Level::WARN {
+                    $crate::__exception_callsite!($name, WARN $(, $handled)?)
+                } else if level == Level::INFO {
+                    $crate::__exception_callsite!($name, INFO $(, $handled)?)
+                } else if level == Level::DEBUG {
+                    $crate::__exception_callsite!($name, DEBUG $(, $handled)?)
+                } else {
+                    $crate::__exception_callsite!($name, TRACE $(, $handled)?)
+                };
+                $crate::__private::emit_exception(callsite, record);
+            },
         }
     };
 }
 
+/// Whether an event at `level` can be enabled at all (the static and the
+/// global maximum levels): a record that cannot be is not formatted.
+#[inline]
+pub(crate) fn level_enabled(level: tracing::Level) -> bool {
+    level <= STATIC_MAX_LEVEL && level <= LevelFilter::current()
+}
+
 /// Emits `record` as an event of `callsite`, if anything is interested: what
-/// `tracing::event!` does, compiled once.
+/// `tracing::event!(parent: None, ..)` does, compiled once.
+///
+/// The event is an **explicit root** (no parent `tracing` span): layers that
+/// attach events to the current `tracing` span, such as
+/// tracing-opentelemetry's (which turns them into span events and, at
+/// `ERROR`, sets the span's status), leave it alone, while
+/// `opentelemetry-appender-tracing` still ties the log record to the current
+/// OpenTelemetry context, the operation's span.
 pub fn emit_exception(callsite: &'static DefaultCallsite, record: &ExceptionRecord<'_>) {
     let meta = callsite.metadata();
-    let level = *meta.level();
-    if !(level <= STATIC_MAX_LEVEL && level <= LevelFilter::current()) {
+    if !level_enabled(*meta.level()) {
         return;
     }
     let interest = callsite.interest();
@@ -89,15 +125,31 @@ pub fn emit_exception(callsite: &'static DefaultCallsite, record: &ExceptionReco
     }
     let fields = meta.fields();
     let mut names = fields.iter();
-    let (Some(r#type), Some(message), Some(stacktrace)) =
-        (names.next(), names.next(), names.next())
+    let (Some(r#type), Some(message), Some(stacktrace), Some(function)) =
+        (names.next(), names.next(), names.next(), names.next())
     else {
         return;
     };
-    let values: [(&tracing::field::Field, Option<&dyn Value>); 3] = [
-        (&r#type, Some(&record.r#type as &dyn Value)),
-        (&message, Some(&record.message as &dyn Value)),
-        (&stacktrace, Some(&record.stacktrace as &dyn Value)),
-    ];
-    tracing::Event::dispatch(meta, &fields.value_set(&values));
+    let root: Option<tracing::Id> = None;
+    match names.next() {
+        None => {
+            let values: [(&tracing::field::Field, Option<&dyn Value>); 4] = [
+                (&r#type, Some(&record.r#type as &dyn Value)),
+                (&message, Some(&record.message as &dyn Value)),
+                (&stacktrace, Some(&record.stacktrace as &dyn Value)),
+                (&function, Some(&record.function as &dyn Value)),
+            ];
+            tracing::Event::child_of(root, meta, &fields.value_set(&values));
+        }
+        Some(handled) => {
+            let values: [(&tracing::field::Field, Option<&dyn Value>); 5] = [
+                (&r#type, Some(&record.r#type as &dyn Value)),
+                (&message, Some(&record.message as &dyn Value)),
+                (&stacktrace, Some(&record.stacktrace as &dyn Value)),
+                (&function, Some(&record.function as &dyn Value)),
+                (&handled, Some(&record.handled as &dyn Value)),
+            ];
+            tracing::Event::child_of(root, meta, &fields.value_set(&values));
+        }
+    }
 }

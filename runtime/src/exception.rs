@@ -1,4 +1,4 @@
-//! Exceptions as log records, recorded once.
+//! Exceptions as log records, recorded once, when their fate is known.
 //!
 //! # The emission path
 //!
@@ -7,20 +7,31 @@
 //! runtime emits one [`tracing`] event, and the application decides where it
 //! goes:
 //!
-//! 1. the event is emitted at the end of the call, **while the operation's
-//!    span is the current OpenTelemetry `Context`** and before the span ends;
-//! 2. `opentelemetry-appender-tracing`'s `OpenTelemetryTracingBridge` layer
+//! 1. the event is emitted **with the span of the operation the exception
+//!    escaped first as the current OpenTelemetry `Context`**: while that
+//!    operation finishes, or later (see [when](#when-the-record-is-emitted))
+//!    with that span's context attached again for the emission;
+//! 2. the event is an **explicit root** (`tracing::event!(parent: None, ..)`):
+//!    layers that attach events to the current `tracing` span leave it alone.
+//!    tracing-opentelemetry's layer, at its default settings, would otherwise
+//!    copy it onto the enclosing `tracing` span as a span event and, at
+//!    `ERROR`, set that span's status to Error; with the attribute beside
+//!    `#[tracing::instrument]` or `.instrument(span)`, those spans are left as
+//!    they are;
+//! 3. `opentelemetry-appender-tracing`'s `OpenTelemetryTracingBridge` layer
 //!    turns it into a log record: the event's name becomes the record's event
 //!    name, its fields become attributes, its level the severity (`TRACE` 1,
 //!    `DEBUG` 5, `INFO` 9, `WARN` 13, `ERROR` 17), its target (the module of
 //!    the instrumented function) the record's target;
-//! 3. the SDK's logger stamps the record with the trace id and span id of the
-//!    current context, which is the failing operation's span.
+//! 4. the SDK's logger stamps the record with the trace id and span id of the
+//!    current OpenTelemetry context: the span of the operation the exception
+//!    escaped first.
 //!
 //! Any other subscriber sees the same event (`tracing_subscriber::fmt` prints
-//! it); without a subscriber it costs a check and goes nowhere. The crate
-//! re-exports [`tracing`] so that an application can install a
-//! subscriber without naming the dependency itself.
+//! it, with no `tracing` span prefix since it is a root: `code.function.name`
+//! says where it came from); without a subscriber it costs a check and goes
+//! nowhere. The crate re-exports [`tracing`] so that an application can
+//! install a subscriber without naming the dependency itself.
 //!
 //! Without OpenTelemetry providers (both globals no-op at a function's first
 //! call) but with a global `tracing` subscriber already set then, the
@@ -31,8 +42,9 @@
 //!
 //! # The record
 //!
-//! * Event name `<span name>.exception`, as the conventions recommend.
-//! * `exception.type`: the same value as the span's and the metric point's
+//! * Event name `<span name>.exception`, as the conventions recommend, of the
+//!   operation the exception escaped first.
+//! * `exception.type`: the same value as that span's and metric point's
 //!   `error.type` (after the [`ERROR_TYPE_LIMIT`](crate::ERROR_TYPE_LIMIT)),
 //!   `"panic"` for a panic.
 //! * `exception.message`: the error's `Display`, or the panic's message, at
@@ -51,43 +63,90 @@
 //!   function and its callers (for an `async fn`, the poll that panicked), not
 //!   the frames between the panic site and the function, which only the panic
 //!   hook sees.
+//! * `code.function.name`: the function the exception escaped first.
+//! * On the record of a handled error, the operation's `handled_attribute`
+//!   (below).
+//!
+//! The message and the stack trace are formatted in the frame the exception
+//! escaped first, where the error value exists; the record then owns them.
 //!
 //! # Severity
 //!
-//! * `WARN` for an `Err` returned by an `internal`, `client` or `producer`
-//!   operation: the caller is expected to handle it;
-//! * `ERROR` for an `Err` returned by a `server` or `consumer` operation;
-//! * `log_level = trace | debug | info | warn | error` overrides these two;
-//! * `ERROR` for a panic, whatever `log_level` says: a panic is unhandled;
-//! * `log = false`: no record at all for this operation (its span and metric
-//!   still record the failure).
+//! Each instrumented frame has a severity for an exception escaping it:
+//! `log_level = trace | debug | info | warn | error` when given, else `WARN`
+//! for an `internal`, `client` or `producer` operation (the caller is
+//! expected to handle the error) and `ERROR` for a `server` or `consumer`
+//! operation. The record takes the **highest severity of the frames the
+//! exception escaped** (a frame with `log = false` does not count). A store
+//! timeout that an internal function returns and a `kind = server` handler
+//! turns into a 500 is one record at `ERROR`, tied to the store function's
+//! span; the same timeout handled by the caller is one record at `WARN`.
+//!
+//! * A panic: `ERROR`, whatever `log_level` says (a panic is unhandled),
+//!   emitted as it leaves the innermost frame.
+//! * An `Err` that `ok_if` accepts: `DEBUG` (below).
+//! * `log = false`: no record from this frame (its span and metric still
+//!   record the failure); an error that escapes it from a frame below keeps
+//!   its record, not raised by this frame's level.
+//!
+//! # When the record is emitted
+//!
+//! An exception's record is emitted when its fate is known, and carries that
+//! moment as its timestamp:
+//!
+//! * **handled by a caller**: an enclosing instrumented call returns `Ok` (or
+//!   an `Ok` value `error_if` rejects, or an error its `ok_if` accepts), or
+//!   goes on to make another instrumented call: emitted then, at the severity
+//!   reached so far;
+//! * **escapes a `server` or `consumer` operation** (one that logs): emitted
+//!   there, at `ERROR` unless its `log_level` says otherwise;
+//! * **escapes the outermost instrumented call** on the thread (or the
+//!   outermost instrumented future of a task): emitted there;
+//! * **its frame is dropped early** (a cancelled future holding a record from
+//!   a call inside it): emitted at the drop, at the severity reached so far.
+//!
+//! Until then the record waits, one at most per frame, in the frame that
+//! holds it, and travels as the rule for "once" below does. A record waiting
+//! costs one allocation (plus its strings), made only on failure; the
+//! success path allocates nothing for it.
 //!
 //! # What is an exception
 //!
 //! An `Err` that `ok_if` does not accept, and a panic. Not an exception: an
 //! `Ok` value, including one that `error_if` rejects (the span and the metric
-//! record that failure, but nothing was raised, so nothing is logged), and an
-//! `Err` that `ok_if` accepts (handled: not even a failure).
+//! record that failure, but nothing was raised, so nothing is logged).
+//!
+//! An `Err` that `ok_if` accepts is **handled**: not a failure (status Unset,
+//! no `error.type` on the span or the metric point), but, as the conventions'
+//! example logs its `ResourceAlreadyExistsException`, one record at `DEBUG`
+//! with the same event name and `exception.*` attributes, emitted as the
+//! function returns (`log = false` turns it off). With `handled_attribute =
+//! "acme.resource.create.status"`, the span and the record get that attribute
+//! set to the error's `error.type` (`already_exists`). If the handled error
+//! came up from an instrumented call below, whose record waits, that record
+//! (the same exception) is emitted instead, at the severity it reached.
 //!
 //! # The rule for "once"
 //!
-//! An exception is logged by the innermost instrumented frame it escapes from.
-//! Every frame remembers whether the *last* instrumented call made directly
-//! inside it that finished (on the same thread while its body, or one poll of
-//! its future, runs; the memory travels with the future between polls and
-//! threads) ended in an exception that is already recorded. When the frame
-//! itself then returns an `Err`, it does not log again: the error came up
-//! from below, whether it was returned unchanged (`?`) or converted
-//! (`map_err`, `From` via `?`, or a caught panic turned into an `Err`) — a
-//! conversion names the same failure in the caller's terms, so it counts as
-//! the same exception. The frame's span still gets status `Error` and
+//! An exception is recorded by the innermost instrumented frame it escapes
+//! from. Every frame remembers what the *last* instrumented call made
+//! directly inside it that finished left behind (on the same thread while its
+//! body, or one poll of its future, runs; the memory travels with the future
+//! between polls and threads): nothing, an exception already recorded, or a
+//! record waiting for its fate. When the frame itself then returns an `Err`,
+//! it is the exception that came up from below, whether it was returned
+//! unchanged (`?`) or converted (`map_err`, `From` via `?`, or a caught panic
+//! turned into an `Err`) — a conversion names the same failure in the
+//! caller's terms, so it counts as the same exception: the waiting record
+//! goes on waiting, at this frame's severity if higher, and the frame does not
+//! make a record of its own. The frame's span still gets status `Error` and
 //! `error.type`, and its metric point carries `error.type`.
 //!
 //! A panic is logged by the innermost instrumented frame it unwinds out of,
 //! and not again by the frames it then unwinds through. A panic raised on an
-//! error that a frame below already logged (`.unwrap()`, `.expect(..)`) is a
-//! new exception: the error was expected to be handled and was not, so it is
-//! logged (at `ERROR`, with the panic's message and backtrace).
+//! error that a frame below left (`.unwrap()`, `.expect(..)`) is a new
+//! exception: that error's record is emitted (handled, in a way), then the
+//! panic's (at `ERROR`, with the panic's message and backtrace).
 //!
 //! A child that succeeded, whose error was handled (`ok_if`), or that
 //! returned an `Ok` value `error_if` rejects resets the memory, so a frame
@@ -99,29 +158,48 @@
 //! with an error:
 //! * a frame that handles a child's error by hand and then fails with a new
 //!   `Err` before any other instrumented call finishes does not log the new
-//!   error;
-//! * with several children in flight at once (`join!`), "last" is the one
-//!   that finished last: if it succeeded and the frame returns the error of
-//!   another child, that error is logged twice;
+//!   error: the child's record stands for it, escalated as the new error
+//!   escapes;
+//! * with several children in flight at once (`join!`, `select!`), a child
+//!   polled after another one failed counts as "another instrumented call":
+//!   the failed child's record is emitted then, at the severity reached so
+//!   far, not raised by the frames its error may still escape; and "last" is
+//!   the child that finished last, so if it succeeded and the frame returns
+//!   another child's error, that error is logged again by the frame;
 //! * a child run on another task or thread (`spawn`, `spawn_blocking`) is not
-//!   seen, so an error it returns is logged again by the frame that returns
-//!   it. A cancelled child (dropped before it finished) changes nothing.
+//!   seen: its record is emitted when it escapes the task's outermost
+//!   instrumented call (at the severity reached in that task), and an error
+//!   the frame then returns from its `JoinHandle` is logged again. A
+//!   cancelled child (dropped before it finished) changes nothing, except
+//!   that a record it held is emitted.
 //!
-//! The memory is one small value per thread plus one `bool` per frame:
-//! nothing is allocated and nothing outlives the frame, so it cannot leak.
+//! The memory is one small value per thread and one per frame; a record
+//! waiting in it is owned by the frame (or the thread, between a child's end
+//! and its caller's next step) and is emitted or handed on, never dropped, so
+//! nothing is lost and nothing leaks.
 //!
 //! # `OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN`
 //!
 //! With `logs/dup` in this variable (read once per process, at the first
-//! call of any instrumented function), the frame that emits the log record
-//! also adds the deprecated span event `exception` to its span, with
-//! `exception.type`, `exception.message` and `exception.stacktrace` as in the
-//! record: the event duplicates the record, under the same rule and switches
-//! (`log = false` turns both off). Unset, or `logs`: log records only.
+//! call of any instrumented function), the frame that makes the log record
+//! also adds the deprecated span event `exception` to its span (the span the
+//! exception escaped first), with `exception.type`, `exception.message` and
+//! `exception.stacktrace` as in the record: the event duplicates the record,
+//! under the same rule and switches (`log = false` turns both off). Unset, or
+//! `logs`: log records only.
 
+use std::borrow::Cow;
 use std::cell::Cell;
 use std::error::Error;
 use std::fmt::{self, Display, Write as _};
+use std::mem::ManuallyDrop;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use opentelemetry::trace::{SpanContext, TraceContextExt as _};
+use opentelemetry::Context;
+use tracing::Level;
+
+use crate::site::ExceptionSink;
 
 /// The longest status description or `exception.message` recorded, in bytes;
 /// longer messages are cut at a character boundary and end with `…`.
@@ -142,77 +220,189 @@ pub struct ExceptionRecord<'a> {
     pub message: Option<&'a str>,
     /// `exception.stacktrace`: a panic's backtrace, or an error's `source()` chain.
     pub stacktrace: Option<&'a str>,
+    /// `code.function.name` of the function the exception escaped first.
+    pub function: &'a str,
+    /// The value of the operation's `handled_attribute`, on the record of a
+    /// handled error.
+    pub handled: Option<&'a str>,
 }
 
-/// What the last instrumented call that finished on a thread left behind.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Below {
+/// The most severe of two levels (`tracing` orders `ERROR` lowest).
+#[inline]
+pub(crate) fn most_severe(a: Level, b: Level) -> Level {
+    if a < b {
+        a
+    } else {
+        b
+    }
+}
+
+/// The exception record of an error whose fate is not known yet: it owns
+/// everything it needs, since the error value is gone when it is emitted.
+#[derive(Debug)]
+pub(crate) struct Pending {
+    /// The sink of the frame the error escaped first (its event name).
+    pub(crate) sink: ExceptionSink,
+    /// The severity reached so far.
+    pub(crate) level: Level,
+    /// `exception.type`, after the cardinality limit.
+    pub(crate) error_type: Cow<'static, str>,
+    /// `exception.message`, bounded.
+    pub(crate) message: Option<String>,
+    /// `exception.stacktrace`, bounded.
+    pub(crate) stacktrace: Option<String>,
+    /// `code.function.name` of the frame the error escaped first.
+    pub(crate) function: &'static str,
+    /// The span context current in that frame: the record is tied to it.
+    pub(crate) span_context: SpanContext,
+}
+
+impl Pending {
+    /// Emits the record at the severity reached so far, with the span
+    /// context of the frame it escaped first attached, so that the SDK ties
+    /// the log record to that span. A subscriber that panics is contained.
+    #[cold]
+    #[inline(never)]
+    // Taken as it is held, boxed, so that it is freed here.
+    #[allow(clippy::boxed_local)]
+    pub(crate) fn emit(self: Box<Self>) {
+        let _ = catch_unwind(AssertUnwindSafe(|| {
+            // Without a span there (no tracer), the current context as is.
+            let _guard = self.span_context.is_valid().then(|| {
+                Context::current()
+                    .with_remote_span_context(self.span_context.clone())
+                    .attach()
+            });
+            (self.sink.emit)(
+                &ExceptionRecord {
+                    r#type: &self.error_type,
+                    message: self.message.as_deref(),
+                    stacktrace: self.stacktrace.as_deref(),
+                    function: self.function,
+                    handled: None,
+                },
+                self.level,
+            );
+        }));
+    }
+}
+
+/// What the last instrumented call that finished inside a frame left
+/// behind; one of these per thread (the frame running now) and per frame.
+#[derive(Debug, Default)]
+pub(crate) enum Below {
+    /// Thread only: no instrumented frame is running on this thread.
+    Outside,
     /// It succeeded, or its failure is not a recorded exception.
+    #[default]
     Nothing,
-    /// It returned an error that is recorded.
-    Error,
+    /// It returned an error whose record is already emitted.
+    Emitted,
     /// A recorded panic is unwinding out of it.
     Panic,
+    /// It returned an error whose record waits for its fate. Not dropped
+    /// implicitly: [`Below::handled`] emits it (and frees it), so that a
+    /// `Below` has no drop glue and the success path moves it around as
+    /// plain data.
+    Pending(ManuallyDrop<Box<Pending>>),
+}
+
+impl Below {
+    /// Whether no instrumented frame encloses the one being entered.
+    #[inline]
+    pub(crate) fn is_outside(&self) -> bool {
+        matches!(self, Below::Outside)
+    }
+
+    /// The enclosing code handled what this holds: a pending record is
+    /// emitted now, at the severity reached so far.
+    #[inline]
+    pub(crate) fn handled(self) {
+        if let Below::Pending(pending) = self {
+            ManuallyDrop::into_inner(pending).emit();
+        }
+    }
+
+    /// A record waiting for its fate.
+    pub(crate) fn pending(pending: Box<Pending>) -> Below {
+        Below::Pending(ManuallyDrop::new(pending))
+    }
+}
+
+/// A [`Below`] kept by an instrumented future between its polls: dropped
+/// (the future cancelled), it emits a record pending in it.
+#[derive(Debug, Default)]
+pub(crate) struct Held(Below);
+
+impl Held {
+    /// Takes what it holds, leaving [`Below::Nothing`].
+    #[inline]
+    pub(crate) fn take(&mut self) -> Below {
+        std::mem::take(&mut self.0)
+    }
+
+    /// Holds `below` (it held nothing: [`Held::take`] came first).
+    #[inline]
+    pub(crate) fn put(&mut self, below: Below) {
+        std::mem::replace(&mut self.0, below).handled();
+    }
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        self.take().handled();
+    }
 }
 
 thread_local! {
     /// What the last instrumented call that finished on this thread left.
-    static RECORDED: Cell<Below> = const { Cell::new(Below::Nothing) };
+    static BELOW: Cell<Below> = const { Cell::new(Below::Outside) };
 }
 
-/// Sets the thread's memory for a frame's body (or poll) and returns the
-/// value to put back afterwards. A panic never spans two polls, so a frame's
-/// memory is only "an exception is recorded below" or not.
+/// Enters a frame's body (or one poll of its future): puts the frame's own
+/// memory in the thread and returns what was there, the enclosing frame's
+/// memory (or [`Below::Outside`]). A record pending there is emitted now: the
+/// enclosing frame went on to make another instrumented call, so the error
+/// it came from was handled. The enclosing frame's memory becomes
+/// [`Below::Emitted`]: if this call never finishes (cancelled) and the
+/// enclosing frame then returns that error, it is not recorded again.
 #[inline]
-pub(crate) fn enter(recorded_below: bool) -> bool {
-    let below = if recorded_below {
-        Below::Error
+pub(crate) fn enter(memory: Below) -> Below {
+    match BELOW.try_with(|c| c.replace(memory)) {
+        Ok(Below::Pending(pending)) => {
+            ManuallyDrop::into_inner(pending).emit();
+            Below::Emitted
+        }
+        Ok(saved) => saved,
+        Err(_) => Below::Outside,
+    }
+}
+
+/// Takes what the body left in the thread and puts `memory` there instead.
+#[inline]
+pub(crate) fn exchange(memory: Below) -> Below {
+    BELOW
+        .try_with(|c| c.replace(memory))
+        .unwrap_or(Below::Nothing)
+}
+
+/// Leaves `outcome` for the enclosing frame, or, for the outermost frame,
+/// marks the thread as outside any frame. Whatever it displaces (only
+/// something an instrumented call inside `ok_if` or `error_type` left) is
+/// handled.
+#[inline]
+pub(crate) fn leave(outcome: Below, outermost: bool) {
+    let outcome = if outermost {
+        // Only a failure leaves something to hand on, and `finish` has
+        // emitted any record whose fate this decides.
+        outcome.handled();
+        Below::Outside
     } else {
-        Below::Nothing
+        outcome
     };
-    RECORDED
-        .try_with(|c| c.replace(below) != Below::Nothing)
-        .unwrap_or(false)
-}
-
-/// Whether the last instrumented call on this thread left a recorded
-/// exception (an error or a panic).
-#[inline]
-pub(crate) fn current() -> bool {
-    RECORDED
-        .try_with(|c| c.get() != Below::Nothing)
-        .unwrap_or(false)
-}
-
-/// Whether the panic unwinding now came out of an instrumented call that
-/// recorded it.
-#[inline]
-pub(crate) fn panic_recorded() -> bool {
-    RECORDED
-        .try_with(|c| c.get() == Below::Panic)
-        .unwrap_or(false)
-}
-
-/// Leaves `recorded` for the enclosing frame, after an error (or success).
-#[inline]
-pub(crate) fn leave(recorded: bool) {
-    let below = if recorded {
-        Below::Error
-    } else {
-        Below::Nothing
-    };
-    let _ = RECORDED.try_with(|c| c.set(below));
-}
-
-/// Leaves `recorded` for the enclosing frame, with a panic unwinding.
-#[inline]
-pub(crate) fn leave_panic(recorded: bool) {
-    let below = if recorded {
-        Below::Panic
-    } else {
-        Below::Nothing
-    };
-    let _ = RECORDED.try_with(|c| c.set(below));
+    if let Ok(displaced) = BELOW.try_with(|c| c.replace(outcome)) {
+        displaced.handled();
+    }
 }
 
 /// A `fmt::Write` that keeps at most `limit` bytes and then refuses more.
@@ -399,19 +589,69 @@ mod tests {
 
     #[test]
     fn thread_memory() {
-        let saved = enter(true);
-        assert!(current());
-        assert!(!panic_recorded());
-        leave(false);
-        assert!(!current());
-        leave_panic(true);
-        assert!(current());
-        assert!(panic_recorded());
-        // a panic never outlives a poll: entering forgets it
-        assert!(enter(false));
-        assert!(!panic_recorded());
-        leave_panic(false);
-        assert!(!current());
-        leave(saved);
+        assert!(enter(Below::Nothing).is_outside());
+        assert!(matches!(exchange(Below::Emitted), Below::Nothing));
+        // a nested frame sees its enclosing frame's memory
+        assert!(matches!(enter(Below::Nothing), Below::Emitted));
+        leave(Below::Panic, false);
+        assert!(matches!(exchange(Below::Nothing), Below::Panic));
+        leave(Below::Nothing, true);
+        assert!(enter(Below::Nothing).is_outside());
+        leave(Below::Nothing, true);
+    }
+
+    static EMITTED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+    fn count(record: &ExceptionRecord<'_>, level: Level) {
+        assert_eq!(record.r#type, "t");
+        assert_eq!(record.function, "f");
+        assert_eq!(level, Level::ERROR);
+        EMITTED.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    fn pending() -> Below {
+        Below::pending(Box::new(Pending {
+            sink: ExceptionSink {
+                level: Level::WARN,
+                emit: count,
+            },
+            level: Level::ERROR,
+            error_type: Cow::Borrowed("t"),
+            message: Some("m".into()),
+            stacktrace: None,
+            function: "f",
+            span_context: SpanContext::empty_context(),
+        }))
+    }
+
+    #[test]
+    fn pending_records_are_emitted_once_wherever_they_end() {
+        use std::sync::atomic::Ordering::SeqCst;
+        let before = EMITTED.load(SeqCst);
+        // held by a future that is dropped (cancelled)
+        let mut held = Held::default();
+        held.put(pending());
+        drop(held);
+        assert_eq!(EMITTED.load(SeqCst), before + 1);
+        // left for a frame that goes on with another instrumented call
+        assert!(enter(Below::Nothing).is_outside());
+        leave(pending(), false);
+        assert!(matches!(enter(Below::Nothing), Below::Emitted));
+        assert_eq!(EMITTED.load(SeqCst), before + 2);
+        // handled by returning normally; then the outermost frame leaves
+        leave(pending(), false);
+        exchange(Below::Nothing).handled();
+        assert_eq!(EMITTED.load(SeqCst), before + 3);
+        leave(pending(), true);
+        assert_eq!(EMITTED.load(SeqCst), before + 4);
+        assert!(enter(Below::Nothing).is_outside());
+        leave(Below::Nothing, true);
+    }
+
+    #[test]
+    fn severity_order() {
+        assert_eq!(most_severe(Level::WARN, Level::ERROR), Level::ERROR);
+        assert_eq!(most_severe(Level::DEBUG, Level::WARN), Level::WARN);
+        assert_eq!(most_severe(Level::TRACE, Level::TRACE), Level::TRACE);
     }
 }

@@ -11,8 +11,8 @@ use opentelemetry::trace::{SpanBuilder, SpanRef, Status, TraceContextExt, Tracer
 use opentelemetry::{Context, KeyValue, Value};
 
 use crate::classify::{Failure, Verdict};
-use crate::exception::{self, ExceptionRecord, MESSAGE_LIMIT};
-use crate::site::{CallSite, State, CODE_FUNCTION_NAME, ERROR_TYPE};
+use crate::exception::{self, Below, ExceptionRecord, Pending, MESSAGE_LIMIT};
+use crate::site::{CallSite, Kind, State, CODE_FUNCTION_NAME, ERROR_TYPE};
 use crate::value::ResultAttributes;
 
 /// `error.type` of an operation that panicked.
@@ -48,9 +48,6 @@ pub struct Frame {
     /// then ends at `span_start + (monotonic) elapsed`, so its duration is
     /// exactly the histogram point's (see [`CallSite::start`]).
     span_start: Option<SystemTime>,
-    /// Whether the last instrumented call made inside this one failed with an
-    /// exception that is already recorded (see [`crate::exception`]).
-    pub(crate) recorded_below: bool,
     /// This call records nothing at all.
     inert: bool,
 }
@@ -94,7 +91,6 @@ impl CallSite {
             cx,
             start,
             span_start,
-            recorded_below: false,
             inert: false,
         }
     }
@@ -173,7 +169,6 @@ impl Frame {
             cx: None,
             start: None,
             span_start: None,
-            recorded_below: false,
             inert: true,
         }
     }
@@ -232,19 +227,22 @@ impl Frame {
             return body();
         }
         let guard = self.cx.clone().map(Context::attach);
-        exception::enter(false);
+        let outermost = exception::enter(Below::Nothing).is_outside();
         let result = catch_unwind(AssertUnwindSafe(body));
-        self.recorded_below = exception::current();
+        // What the last instrumented call inside left (see `crate::exception`).
+        let below = exception::exchange(Below::Nothing);
         match result {
             Ok(out) => {
                 let verdict = classify_contained(classify, &out);
                 after.after(&self, &out);
-                self.finish(verdict, false);
+                self.finish(verdict, below, false, outermost);
+                // Finished: it holds nothing left to end or emit.
+                std::mem::forget(self);
                 drop(guard);
                 out
             }
             Err(payload) => {
-                self.finish_panic(&*payload);
+                self.finish_panic(&*payload, below, outermost);
                 drop(guard);
                 resume_unwind(payload)
             }
@@ -272,7 +270,12 @@ impl Frame {
 
     /// Records a panic that is unwinding out of this call.
     #[cold]
-    pub(crate) fn finish_panic(&mut self, payload: &(dyn Any + Send)) {
+    pub(crate) fn finish_panic(
+        &mut self,
+        payload: &(dyn Any + Send),
+        below: Below,
+        outermost: bool,
+    ) {
         let message = exception::panic_message(payload);
         let message: Option<&dyn std::fmt::Display> = message.as_ref().map(|m| m as _);
         self.finish(
@@ -281,14 +284,24 @@ impl Frame {
                 message,
                 error: None,
             }),
+            below,
             true,
+            outermost,
         );
     }
 
     /// Records the outcome: span status and `error.type`, the exception log
     /// record, the end of the span and the duration. Leaves for the enclosing
-    /// frame whether this call failed with an exception already recorded.
-    pub(crate) fn finish(&mut self, verdict: Verdict<'_>, panicked: bool) {
+    /// frame what became of an exception (see [`crate::exception`]), given
+    /// what the last instrumented call inside left (`below`); `outermost`: no
+    /// instrumented frame encloses this one on this thread.
+    pub(crate) fn finish(
+        &mut self,
+        verdict: Verdict<'_>,
+        below: Below,
+        panicked: bool,
+        outermost: bool,
+    ) {
         let elapsed = self.start.take().map(|start| start.elapsed());
         let timing = Timing {
             seconds: elapsed.map(|d| d.as_secs_f64()),
@@ -300,8 +313,12 @@ impl Frame {
         };
         let cx = self.cx.take();
         let state = self.site.state();
-        let recorded = match verdict {
-            Verdict::Success if cx.is_none() && timing.seconds.is_none() => false,
+        let outcome = match verdict {
+            Verdict::Success if cx.is_none() && timing.seconds.is_none() => {
+                below.handled();
+                exception::leave(Below::Nothing, outermost);
+                return;
+            }
             Verdict::Success => {
                 // Telemetry must never take the user's function down: a span
                 // processor or exporter that panics is contained here too.
@@ -311,7 +328,10 @@ impl Frame {
                     }
                     self.record_duration(state, timing.seconds, None);
                 }));
-                false
+                // Returning normally handles what a call inside left.
+                below.handled();
+                exception::leave(Below::Nothing, outermost);
+                return;
             }
             Verdict::Failure(failure) => {
                 let raised = if panicked {
@@ -320,10 +340,21 @@ impl Frame {
                     Raised::Error
                 };
                 // Telemetry must never take the user's function down.
+                let ends = outermost || self.ends_exceptions();
                 let outcome = catch_unwind(AssertUnwindSafe(|| {
-                    self.record_failure(state, cx.as_ref(), timing, &failure, raised)
+                    self.record_failure(state, cx.as_ref(), timing, &failure, raised, below, ends)
                 }));
-                outcome.unwrap_or(true)
+                match outcome {
+                    // Outermost or at a server or consumer operation, the
+                    // fate of a record that came up is known.
+                    Ok(pending @ Below::Pending(_)) if ends => {
+                        pending.handled();
+                        Below::Emitted
+                    }
+                    Ok(outcome) => outcome,
+                    Err(_) if panicked => Below::Panic,
+                    Err(_) => Below::Emitted,
+                }
             }
             Verdict::Rejected(error_type) => {
                 let failure = Failure {
@@ -332,18 +363,37 @@ impl Frame {
                     error: None,
                 };
                 let outcome = catch_unwind(AssertUnwindSafe(|| {
-                    self.record_failure(state, cx.as_ref(), timing, &failure, Raised::Nothing)
+                    self.record_failure(
+                        state,
+                        cx.as_ref(),
+                        timing,
+                        &failure,
+                        Raised::Nothing,
+                        below,
+                        false,
+                    )
                 }));
-                outcome.unwrap_or(false)
+                outcome.unwrap_or_default()
+            }
+            Verdict::Handled(failure) => {
+                let _ = catch_unwind(AssertUnwindSafe(|| {
+                    self.record_handled(state, cx.as_ref(), timing, &failure, below);
+                }));
+                Below::Nothing
             }
         };
-        if panicked {
-            exception::leave_panic(recorded);
-        } else {
-            exception::leave(recorded);
-        }
+        exception::leave(outcome, outermost);
     }
 
+    /// Whether an exception escaping this operation ends here, unhandled, at
+    /// `ERROR` (unless `log_level` says otherwise): a `server` or `consumer`
+    /// operation that logs.
+    fn ends_exceptions(&self) -> bool {
+        let info = &self.site.info;
+        info.exception.is_some() && matches!(info.kind, Kind::Server | Kind::Consumer)
+    }
+
+    #[allow(clippy::too_many_arguments)]
     fn record_failure(
         &self,
         state: &'static State,
@@ -351,25 +401,40 @@ impl Frame {
         timing: Timing,
         failure: &Failure<'_>,
         raised: Raised,
-    ) -> bool {
+        below: Below,
+        ends_here: bool,
+    ) -> Below {
         let info = &self.site.info;
-        let error_type = state.error_types.admit(failure.error_type.clone());
+        let error_type = state.error_types.admit_str(failure.error_type.clone());
         let span = cx.map(TraceContextExt::span);
         let recording = span.as_ref().is_some_and(|s| s.is_recording());
-        // The exception is recorded here unless none was raised (`error_if`),
-        // the frame has `log = false`, or a frame below already recorded it.
-        let below = match raised {
-            Raised::Nothing => false,
-            Raised::Error => self.recorded_below,
-            // Read before anything else runs on this thread: what the call
-            // that the panic came out of left (a new panic is logged even
-            // after a recorded error below, e.g. `.unwrap()` on it).
-            Raised::Panic => exception::panic_recorded(),
+        // What became of the exception: a new record here (`sink`), or what
+        // came up from below, escalated to this operation's severity.
+        let (sink, outcome) = match (raised, below) {
+            // An `Ok` value that `error_if` rejects: no exception, and what a
+            // call inside left was handled.
+            (Raised::Nothing, below) => {
+                below.handled();
+                (None, Below::Nothing)
+            }
+            // The same exception, converted or not: it escapes this frame too.
+            (Raised::Error, Below::Pending(mut pending)) => {
+                if let Some(sink) = info.exception {
+                    pending.level = exception::most_severe(pending.level, sink.level);
+                }
+                (None, Below::Pending(pending))
+            }
+            (Raised::Error, Below::Emitted | Below::Panic) => (None, Below::Emitted),
+            (Raised::Error, Below::Nothing | Below::Outside) => (info.exception, Below::Nothing),
+            // A panic logged below keeps unwinding: the same exception.
+            (Raised::Panic, Below::Panic) => (None, Below::Panic),
+            // A new panic (possibly raised on an error below: `.unwrap()`).
+            (Raised::Panic, below) => {
+                below.handled();
+                (info.exception, Below::Nothing)
+            }
         };
-        let sink = info
-            .exception
-            .filter(|_| raised != Raised::Nothing && !below);
-        let message = match failure.message {
+        let mut message = match failure.message {
             Some(m) if info.description && (recording || sink.is_some()) => {
                 Some(exception::bounded_display(m, MESSAGE_LIMIT))
             }
@@ -381,45 +446,108 @@ impl Frame {
             (Some(_), Raised::Error) => failure.error.and_then(exception::source_chain),
         };
         if let Some(span) = span.as_ref().filter(|_| recording) {
-            span.set_attribute(KeyValue::new(ERROR_TYPE, error_type.clone()));
-            // `logs/dup`: the deprecated span event duplicates the log record,
-            // on the same span and under the same rule.
+            span.set_attribute(KeyValue::new(ERROR_TYPE, error_type));
             if state.span_event && sink.is_some() {
-                let mut attributes = vec![KeyValue::new("exception.type", error_type.clone())];
-                if let Some(m) = &message {
-                    attributes.push(KeyValue::new("exception.message", m.clone()));
-                }
-                if let Some(st) = &stacktrace {
-                    attributes.push(KeyValue::new("exception.stacktrace", st.clone()));
-                }
-                span.add_event("exception", attributes);
+                add_span_event(span, error_type, message.as_deref(), stacktrace.as_deref());
             }
         }
-        if let Some(sink) = sink {
-            let type_str = error_type.as_str();
-            sink(
-                &ExceptionRecord {
-                    r#type: &type_str,
-                    message: message.as_deref(),
-                    stacktrace: stacktrace.as_deref(),
-                },
-                raised == Raised::Panic,
-            );
-        }
+        let outcome = match sink {
+            None => outcome,
+            Some(sink) if raised == Raised::Panic => {
+                let record = sink_record(error_type, &message, &stacktrace, info.function);
+                (sink.emit)(&record, tracing::Level::ERROR);
+                Below::Panic
+            }
+            // Its fate is known already: no need to wait, nor to copy.
+            Some(sink) if ends_here => {
+                let record = sink_record(error_type, &message, &stacktrace, info.function);
+                (sink.emit)(&record, sink.level);
+                Below::Emitted
+            }
+            Some(sink) => {
+                // The record waits for its fate; it owns what it needs. The
+                // status below still needs the message.
+                let pending = Box::new(Pending {
+                    sink,
+                    level: sink.level,
+                    error_type: Cow::Borrowed(error_type),
+                    message: if recording {
+                        message.clone()
+                    } else {
+                        message.take()
+                    },
+                    stacktrace,
+                    function: info.function,
+                    span_context: Context::map_current(|cx| cx.span().span_context().clone()),
+                });
+                Below::pending(pending)
+            }
+        };
         if let Some(span) = &span {
             if recording {
-                // Last use of the message: it moves into the status.
                 span.set_status(Status::error(message.unwrap_or_default()));
             }
             timing.end(span);
         }
-        self.record_duration(state, timing.seconds, Some(error_type));
-        match raised {
-            // An `Ok` value ends the chain: an error that a frame returns
-            // after it is a new exception.
-            Raised::Nothing => false,
-            Raised::Error | Raised::Panic => sink.is_some() || below,
+        self.record_duration(state, timing.seconds, Some(Value::from(error_type)));
+        outcome
+    }
+
+    /// An error that `ok_if` accepts: no failure (status Unset, no
+    /// `error.type`), the `handled_attribute`, and one `DEBUG` record, unless
+    /// the error came up from a call inside whose record is pending (then
+    /// that record, the same exception, is emitted now) or already emitted.
+    fn record_handled(
+        &self,
+        state: &'static State,
+        cx: Option<&Context>,
+        timing: Timing,
+        failure: &Failure<'_>,
+        below: Below,
+    ) {
+        let info = &self.site.info;
+        let span = cx.map(TraceContextExt::span);
+        let recording = span.as_ref().is_some_and(|s| s.is_recording());
+        let sink = match below {
+            // Not formatted when no subscriber can take a `DEBUG` event
+            // (unless `logs/dup` wants the span event).
+            Below::Nothing | Below::Outside => info.exception.filter(|_| {
+                crate::event::level_enabled(tracing::Level::DEBUG)
+                    || (recording && state.span_event)
+            }),
+            below => {
+                below.handled();
+                None
+            }
+        };
+        if recording || sink.is_some() {
+            let error_type = state.error_types.admit_str(failure.error_type.clone());
+            let handled = info.handled_attribute.map(|_| error_type);
+            if let (Some(span), Some(key)) =
+                (span.as_ref().filter(|_| recording), info.handled_attribute)
+            {
+                span.set_attribute(KeyValue::new(key, error_type));
+            }
+            if let Some(sink) = sink {
+                let message = match failure.message {
+                    Some(m) if info.description => {
+                        Some(exception::bounded_display(m, MESSAGE_LIMIT))
+                    }
+                    _ => None,
+                };
+                let stacktrace = failure.error.and_then(exception::source_chain);
+                if let Some(span) = span.as_ref().filter(|_| recording && state.span_event) {
+                    add_span_event(span, error_type, message.as_deref(), stacktrace.as_deref());
+                }
+                let mut record = sink_record(error_type, &message, &stacktrace, info.function);
+                record.handled = handled;
+                (sink.emit)(&record, tracing::Level::DEBUG);
+            }
         }
+        if let Some(span) = &span {
+            timing.end(span);
+        }
+        self.record_duration(state, timing.seconds, None);
     }
 
     #[inline]
@@ -492,6 +620,40 @@ impl Drop for Frame {
             cx.span().end();
         }
     }
+}
+
+/// The record of an exception raised here.
+fn sink_record<'a>(
+    error_type: &'a str,
+    message: &'a Option<String>,
+    stacktrace: &'a Option<String>,
+    function: &'a str,
+) -> ExceptionRecord<'a> {
+    ExceptionRecord {
+        r#type: error_type,
+        message: message.as_deref(),
+        stacktrace: stacktrace.as_deref(),
+        function,
+        handled: None,
+    }
+}
+
+/// `logs/dup`: the deprecated span event duplicates the log record, on the
+/// span of the frame the exception escaped first.
+fn add_span_event(
+    span: &SpanRef<'_>,
+    error_type: &'static str,
+    message: Option<&str>,
+    stacktrace: Option<&str>,
+) {
+    let mut attributes = vec![KeyValue::new("exception.type", error_type)];
+    if let Some(m) = message {
+        attributes.push(KeyValue::new("exception.message", m.to_owned()));
+    }
+    if let Some(st) = stacktrace {
+        attributes.push(KeyValue::new("exception.stacktrace", st.to_owned()));
+    }
+    span.add_event("exception", attributes);
 }
 
 /// The backtrace at the point where a panic left the instrumented function,

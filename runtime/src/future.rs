@@ -38,9 +38,11 @@
 //! A future dropped before it completed was **cancelled** (a lost
 //! `tokio::select!` branch, an elapsed `tokio::time::timeout`, an aborted
 //! task): its span ends at the drop with status Unset and no `error.type`, no
-//! exception is logged, and **no duration is recorded**: the operation did not
-//! finish, and a timeout is the caller's failure, recorded where the caller
-//! turns it into an error.
+//! exception of its own is logged, and **no duration is recorded**: the
+//! operation did not finish, and a timeout is the caller's failure, recorded
+//! where the caller turns it into an error. An exception record still waiting
+//! for its fate in it (an error an instrumented call inside returned) is
+//! emitted at the drop, at the severity it reached.
 //!
 //! `Send`-ness is preserved: [`Instrumented`] is `Send` when the inner future
 //! is, and a `!Send` future (an `Rc` held across an `.await`) stays usable on
@@ -54,7 +56,7 @@ use std::task::Poll;
 use opentelemetry::{Context, KeyValue};
 
 use crate::classify::Verdict;
-use crate::exception;
+use crate::exception::{self, Below, Held};
 use crate::frame::{AfterCall, Frame, NoResultAttributes, WithResultAttributes};
 use crate::site::CallSite;
 use crate::value::ResultAttributes;
@@ -78,6 +80,10 @@ pub struct Instrumented<F, C, I, H> {
     frame: Option<Frame>,
     classify: Option<C>,
     after: H,
+    /// What the last instrumented call inside left, kept between polls; a
+    /// record pending there when the future is dropped (cancelled) is
+    /// emitted then.
+    below: Held,
 }
 
 impl CallSite {
@@ -103,6 +109,7 @@ impl CallSite {
             frame: None,
             classify: Some(classify),
             after: NoResultAttributes,
+            below: Held::default(),
         }
     }
 
@@ -130,6 +137,7 @@ impl CallSite {
             frame: None,
             classify: Some(classify),
             after: WithResultAttributes(Some(result_attributes)),
+            below: Held::default(),
         }
     }
 }
@@ -162,28 +170,34 @@ where
             _ => return fut.poll(task),
         };
         let guard = frame.cx.clone().map(Context::attach);
-        let saved = exception::enter(frame.recorded_below);
+        let saved = exception::enter(this.below.take());
+        let outermost = saved.is_outside();
         let result = catch_unwind(AssertUnwindSafe(|| fut.poll(task)));
-        frame.recorded_below = exception::current();
         match result {
             Ok(Poll::Pending) => {
-                exception::leave(saved);
+                // The frame keeps its memory between polls; the enclosing
+                // frame's is put back.
+                this.below.put(exception::exchange(saved));
                 drop(guard);
                 Poll::Pending
             }
             Ok(Poll::Ready(out)) => {
+                let below = exception::exchange(Below::Nothing);
                 if let (Some(mut frame), Some(classify)) = (this.frame.take(), this.classify.take())
                 {
                     let verdict = crate::frame::classify_contained(classify, &out);
                     this.after.after(&frame, &out);
-                    frame.finish(verdict, false);
+                    frame.finish(verdict, below, false, outermost);
+                    // Finished: it holds nothing left to end or emit.
+                    std::mem::forget(frame);
                 }
                 drop(guard);
                 Poll::Ready(out)
             }
             Err(payload) => {
+                let below = exception::exchange(Below::Nothing);
                 if let Some(mut frame) = this.frame.take() {
-                    frame.finish_panic(&*payload);
+                    frame.finish_panic(&*payload, below, outermost);
                 }
                 drop(guard);
                 resume_unwind(payload)

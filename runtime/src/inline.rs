@@ -15,7 +15,7 @@ use std::ops::ControlFlow;
 use opentelemetry::{Context, ContextGuard};
 
 use crate::classify::{Failure, Verdict};
-use crate::exception;
+use crate::exception::{self, Below};
 use crate::frame::{classify_contained, AfterCall as _, Frame, WithResultAttributes, PANIC};
 use crate::value::ResultAttributes;
 
@@ -24,6 +24,8 @@ use crate::value::ResultAttributes;
 pub struct InlineFrame {
     frame: Option<Frame>,
     guard: Option<ContextGuard>,
+    /// No instrumented frame encloses this one on this thread.
+    outermost: bool,
 }
 
 impl InlineFrame {
@@ -37,13 +39,15 @@ impl InlineFrame {
             return InlineFrame {
                 frame: None,
                 guard: None,
+                outermost: false,
             };
         }
         let guard = frame.cx.clone().map(Context::attach);
-        exception::enter(false);
+        let outermost = exception::enter(Below::Nothing).is_outside();
         InlineFrame {
             frame: Some(frame),
             guard,
+            outermost,
         }
     }
 
@@ -54,8 +58,15 @@ impl InlineFrame {
         C: for<'a> FnOnce(&'a R) -> Verdict<'a>,
     {
         if let Some(mut frame) = self.frame.take() {
-            frame.recorded_below = exception::current();
-            frame.finish(classify_contained(classify, out), false);
+            let below = exception::exchange(Below::Nothing);
+            frame.finish(
+                classify_contained(classify, out),
+                below,
+                false,
+                self.outermost,
+            );
+            // Finished: it holds nothing left to end or emit.
+            std::mem::forget(frame);
         }
         drop(self.guard.take());
     }
@@ -72,10 +83,12 @@ impl InlineFrame {
         A: FnOnce(&R) -> ResultAttributes<J>,
     {
         if let Some(mut frame) = self.frame.take() {
-            frame.recorded_below = exception::current();
+            let below = exception::exchange(Below::Nothing);
             let verdict = classify_contained(classify, out);
             WithResultAttributes(Some(result_attributes)).after(&frame, out);
-            frame.finish(verdict, false);
+            frame.finish(verdict, below, false, self.outermost);
+            // Finished: it holds nothing left to end or emit.
+            std::mem::forget(frame);
         }
         drop(self.guard.take());
     }
@@ -86,14 +99,16 @@ impl Drop for InlineFrame {
     fn drop(&mut self) {
         if let Some(mut frame) = self.frame.take() {
             if std::thread::panicking() {
-                frame.recorded_below = exception::current();
+                let below = exception::exchange(Below::Nothing);
                 frame.finish(
                     Verdict::Failure(Failure {
                         error_type: Cow::Borrowed(PANIC),
                         message: None,
                         error: None,
                     }),
+                    below,
                     true,
+                    self.outermost,
                 );
             }
             // Otherwise the body left without `finish`, which the expansion

@@ -120,16 +120,19 @@
 //! # Exceptions as log records
 //!
 //! A failure that raised an exception (an `Err` not accepted by `ok_if`, or a
-//! panic) is recorded **once**, by the innermost instrumented function it
-//! escapes from, as a [`tracing`] event named
-//! `<span name>.exception` with the fields `exception.type` (= `error.type`),
-//! `exception.message` (absent with `description = false`) and, when there
-//! is one, `exception.stacktrace` (an error's `source()` chain, or a panic's
-//! backtrace when backtraces are enabled). The event is emitted while the
-//! operation's span is the current OpenTelemetry context, so an application
-//! that routes `tracing` events to OpenTelemetry with
-//! `opentelemetry-appender-tracing` gets a log record with that event name,
-//! those attributes, and the span's trace id and span id:
+//! panic) is recorded **once**, as a [`tracing`] event named
+//! `<span name>.exception` (the span of the innermost instrumented function it
+//! escaped) with the fields `exception.type` (= `error.type`),
+//! `exception.message` (absent with `description = false`), when there is
+//! one, `exception.stacktrace` (an error's `source()` chain, or a panic's
+//! backtrace when backtraces are enabled), and `code.function.name` (that
+//! function). The event is an explicit root: tracing-opentelemetry's layer
+//! does not copy it onto the enclosing `tracing` span as a span event, nor set
+//! that span's status. It is emitted with the span of the function it escaped
+//! first as the current OpenTelemetry context, so an application that routes
+//! `tracing` events to OpenTelemetry with `opentelemetry-appender-tracing`
+//! gets a log record with that event name, those attributes, and that span's
+//! trace id and span id:
 //!
 //! ```ignore
 //! use opentelemetry_appender_tracing::layer::OpenTelemetryTracingBridge;
@@ -143,19 +146,24 @@
 //! instrument_errors::tracing::subscriber::set_global_default(subscriber)?;
 //! ```
 //!
-//! Severity: `WARN` for errors returned from internal, client and producer
-//! operations (the caller is expected to handle them), `ERROR` for server
-//! and consumer operations and for panics; `log_level = ...` overrides the
-//! level of errors and `log = false` turns the record off. An `Ok` value that
-//! `error_if` rejects is a failure but not an exception: it is not logged.
-//! An error returned unchanged (`?`) or converted (`map_err`, `From` via `?`)
-//! by the frames above is the same exception and is not logged again; their
-//! spans and metric points still carry `error.type`. A panic raised on a
-//! logged error (`.unwrap()`) is a new exception. With
-//! `OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN=logs/dup` the record is duplicated
-//! as the deprecated `exception` span event. See
-//! [`exception`] for the details, the rule for "once" and
-//! its limits.
+//! The record is emitted when the exception's fate is known, at the highest
+//! severity of the instrumented frames it escaped (each frame's `log_level`,
+//! else `ERROR` for server and consumer operations, `WARN` for internal,
+//! client and producer ones): when a caller handles it (returns `Ok`, or goes
+//! on to make another instrumented call), when it escapes a server or
+//! consumer operation (`ERROR`), or when it escapes the outermost
+//! instrumented call. A panic is logged at once, at `ERROR`. An error
+//! returned unchanged (`?`) or converted (`map_err`, `From` via `?`) by the
+//! frames above is the same exception; their spans and metric points still
+//! carry `error.type`. A panic raised on a logged error (`.unwrap()`) is a
+//! new exception. `log = false` turns a frame's records off. An `Ok` value
+//! that `error_if` rejects is a failure but not an exception: it is not
+//! logged. An `Err` that `ok_if` accepts is handled: one `DEBUG` record,
+//! status Unset, no `error.type`, and with `handled_attribute = "..."` that
+//! attribute on the span and the record, set to the error's `error.type`.
+//! With `OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN=logs/dup` the record is
+//! duplicated as the deprecated `exception` span event. See [`exception`]
+//! for the details, the rule for "once" and its limits.
 //!
 //! # Providers
 //!
@@ -244,14 +252,15 @@ pub use tracing;
 /// | `name = "..."` | span name; default: the function's name |
 /// | `kind = internal \| client \| server \| producer \| consumer` | span kind; default `internal` |
 /// | `metric = "..."` | histogram name; default `function.duration` with `code.function.name` |
-/// | `ok_if = f` | `Fn(&E) -> bool`: `true` means the error is handled, not a failure |
+/// | `ok_if = f` | `Fn(&E) -> bool`: `true` means the error is handled, not a failure (logged at `DEBUG`) |
 /// | `error_if = f` | `Fn(&T) -> Option<S>`: `Some(t)` makes this `Ok` value a failure with `error.type` `t` (`T` is the whole return type of functions that do not return a `Result`) |
 /// | `error_type = f` | `Fn(&E) -> S`: the `error.type` of an error |
 /// | `description = false` | the message is sensitive: no status description, no `exception.message` |
 /// | `attributes("key" = expr, ...)` | span attributes, evaluated at entry |
 /// | `result_attributes = f` | `Fn(&R) -> I`, `I: IntoIterator<Item = KeyValue>`: span attributes from the whole returned value `R`, evaluated after the call, only for a span that records (`instrument_errors::http::response_attributes` and `instrument_errors::grpc::response_attributes` are two) |
-/// | `log_level = trace \| debug \| info \| warn \| error` | severity of the exception log record |
+/// | `log_level = trace \| debug \| info \| warn \| error` | severity of an exception escaping this function (the record takes the highest of the frames it escaped) |
 /// | `log = false` | no exception log record |
+/// | `handled_attribute = "..."` | with `ok_if`: on a handled error, this attribute on the span and the `DEBUG` record, set to the error's `error.type` |
 ///
 /// `S` is anything `Into<Cow<'static, str>>`. Functions are closures or paths.
 /// Works on free functions, methods (any receiver), generic functions,
@@ -307,7 +316,8 @@ pub use tracing;
 ///   recorded as for synchronous functions.
 /// * **Cancellation**: a future dropped before completion (a lost
 ///   `tokio::select!` branch, an elapsed `tokio::time::timeout`) ends its
-///   span with status Unset and no `error.type`, logs no exception, and
+///   span with status Unset and no `error.type`, logs no exception of its own
+///   (a record pending from a call inside it is emitted), and
 ///   **records no duration**, as the operation never finished.
 /// * `Send` futures stay `Send`; `!Send` ones still work where they did.
 pub use instrument_errors_macros::instrument_errors;

@@ -52,11 +52,18 @@ impl From<Kind> for SpanKind {
     }
 }
 
-/// Emits one exception log record; the `bool` is `true` for a panic.
+/// How an operation emits its exception log records.
 ///
 /// The expansion builds it with [`crate::__exception_sink!`] so that the
-/// `tracing` callsite, and with it the event name, belongs to the operation.
-pub type ExceptionSink = fn(&ExceptionRecord<'_>, bool);
+/// `tracing` callsites, and with them the event name, belong to the operation.
+#[derive(Debug, Clone, Copy)]
+pub struct ExceptionSink {
+    /// The severity of an `Err` escaping this operation: `log_level`, else
+    /// `ERROR` for `server` and `consumer`, `WARN` for the other kinds.
+    pub level: tracing::Level,
+    /// Emits one record at the given level as this operation's event.
+    pub emit: fn(&ExceptionRecord<'_>, tracing::Level),
+}
 
 /// Everything the macro knows about an instrumented function.
 #[derive(Debug)]
@@ -79,6 +86,9 @@ pub struct Info {
     pub description: bool,
     /// Where exception log records go; `None` with `log = false`.
     pub exception: Option<ExceptionSink>,
+    /// `handled_attribute = "..."`: the attribute that a handled error
+    /// (`ok_if`) sets, on the span and its record, to its `error.type`.
+    pub handled_attribute: Option<&'static str>,
 }
 
 /// The static part of an instrumented function, one per annotated function.

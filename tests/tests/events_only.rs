@@ -90,31 +90,31 @@ fn events_without_providers() {
     assert!(early(true).is_err());
     assert!(logs.logs_named("eo.early.exception").is_empty());
 
-    // Success, handled errors, `error_if` failures, `log = false`: nothing.
+    // Success, `error_if` failures, `log = false`: nothing.
     assert_eq!(outer(false).unwrap(), 8);
     assert!(handled().is_err());
     assert_eq!(rejected(11), 11);
     assert!(silent().is_err());
-    for name in [
-        "eo.inner",
-        "eo.outer",
-        "eo.handled",
-        "eo.rejected",
-        "eo.silent",
-    ] {
+    for name in ["eo.inner", "eo.outer", "eo.rejected", "eo.silent"] {
         assert!(
             logs.logs_named(&format!("{name}.exception")).is_empty(),
             "{name}"
         );
     }
 
-    // An error through two frames: one record, by the innermost, at WARN.
+    // A handled error (issue 12): one record at DEBUG.
+    let records = logs.logs_named("eo.handled.exception");
+    assert_eq!(records.len(), 1, "{records:?}");
+    assert_eq!(records[0].severity, Some(Severity::Debug));
+
+    // An error through two frames: one record, of the innermost, at ERROR
+    // since it escaped a server operation (issue 12).
     assert!(outer(true).is_err());
     let records = logs.logs_named("eo.inner.exception");
     assert_eq!(records.len(), 1, "{records:?}");
     assert!(logs.logs_named("eo.outer.exception").is_empty());
     let record = &records[0];
-    assert_eq!(record.severity, Some(Severity::Warn));
+    assert_eq!(record.severity, Some(Severity::Error));
     assert_eq!(
         record.get("exception.type"),
         Some("events_only::Refused"),

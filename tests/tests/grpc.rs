@@ -6,6 +6,7 @@
 
 use instrument_errors::instrument_errors;
 use instrument_errors_tests::{attr, error_description, telemetry, Telemetry};
+use opentelemetry::logs::Severity;
 use opentelemetry::trace::{SpanKind, Status as SpanStatus};
 use opentelemetry::Value;
 use opentelemetry_sdk::trace::SpanData;
@@ -141,16 +142,29 @@ async fn server_classification_for_every_code() {
         .collect();
     assert_eq!(successes.len(), 1);
     assert_eq!(successes[0].count, 11);
-    // One exception record per failure, with the code's name and the message.
+    // One exception record per failure, at ERROR, with the code's name and
+    // the message; one DEBUG record per handled code (issue 12).
     let logs = t.logs_named("test.Echo/Answer.exception");
-    let mut types: Vec<_> = logs
-        .iter()
-        .filter_map(|l| l.get("exception.type"))
-        .collect();
-    types.sort_unstable();
+    let types_at = |severity: Severity| {
+        let mut types: Vec<_> = logs
+            .iter()
+            .filter(|l| l.severity == Some(severity))
+            .filter_map(|l| l.get("exception.type"))
+            .collect();
+        types.sort_unstable();
+        types
+    };
     let mut expected = SERVER_FAILURES.to_vec();
     expected.sort_unstable();
-    assert_eq!(types, expected);
+    assert_eq!(types_at(Severity::Error), expected);
+    let mut handled: Vec<_> = CODES
+        .iter()
+        .map(|(_, name)| *name)
+        .filter(|name| *name != "OK" && !SERVER_FAILURES.contains(name))
+        .collect();
+    handled.sort_unstable();
+    assert_eq!(types_at(Severity::Debug), handled);
+    assert_eq!(logs.len(), expected.len() + handled.len());
     let internal = logs
         .iter()
         .find(|l| l.get("exception.type") == Some("INTERNAL"))
@@ -325,6 +339,13 @@ async fn round_trip_over_tonic_for_every_code() {
             name != "OK",
         );
     }
-    assert_eq!(t.logs_named("test.Wire/Answer.exception").len(), 6);
+    let server_logs = t.logs_named("test.Wire/Answer.exception");
+    let failures = server_logs
+        .iter()
+        .filter(|l| l.severity == Some(Severity::Error))
+        .count();
+    assert_eq!(failures, 6);
+    // The 10 codes `server_handled` accepts: one DEBUG record each.
+    assert_eq!(server_logs.len(), 16);
     assert_eq!(t.logs_named("test.Wire/Answer client.exception").len(), 16);
 }
