@@ -19,7 +19,7 @@ use opentelemetry_sdk::metrics::{
 };
 use opentelemetry_sdk::trace::{BatchSpanProcessor, InMemorySpanExporter, SdkTracerProvider};
 use opentelemetry_sdk::Resource;
-use tracing_subscriber::filter::filter_fn;
+use tracing_subscriber::filter::{LevelFilter, Targets};
 use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::Layer as _;
 
@@ -332,9 +332,12 @@ impl Pipeline {
     /// span's trace id and span id.
     ///
     /// The OpenTelemetry crates report their own diagnostics as `tracing`
-    /// events (targets `opentelemetry*`, e.g. an unreachable collector); they
-    /// are kept out of the bridge, and with `sdk_warnings` printed to stderr
-    /// at WARN and above.
+    /// events (targets `opentelemetry*`, e.g. an unreachable collector), and
+    /// so do the HTTP and gRPC stacks the exporters use (`hyper`, `h2`,
+    /// `tonic`, `tower`, `reqwest`): they are kept out of the bridge, or
+    /// every export would log records about itself, which would be exported
+    /// in turn. With `sdk_warnings`, the OpenTelemetry ones at WARN and above
+    /// are printed to stderr.
     ///
     /// Call it once, before the first instrumented call.
     ///
@@ -347,14 +350,21 @@ impl Pipeline {
     ) -> Result<(), instrument_errors::tracing::subscriber::SetGlobalDefaultError> {
         global::set_tracer_provider(self.tracer_provider.clone());
         global::set_meter_provider(self.meter_provider.clone());
-        let is_sdk = |meta: &tracing::Metadata<'_>| meta.target().starts_with("opentelemetry");
-        let bridge = OpenTelemetryTracingBridge::new(&self.logger_provider)
-            .with_filter(filter_fn(move |meta| !is_sdk(meta)));
+        let mut bridged = Targets::new().with_default(LevelFilter::TRACE);
+        for target in NOT_BRIDGED {
+            bridged = bridged.with_target(target, LevelFilter::OFF);
+        }
+        let bridge = OpenTelemetryTracingBridge::new(&self.logger_provider).with_filter(bridged);
         let diagnostics = tracing_subscriber::fmt::layer()
             .with_writer(std::io::stderr)
-            .with_filter(filter_fn(move |meta| {
-                sdk_warnings && is_sdk(meta) && *meta.level() <= tracing::Level::WARN
-            }));
+            .with_filter(Targets::new().with_target(
+                "opentelemetry",
+                if sdk_warnings {
+                    LevelFilter::WARN
+                } else {
+                    LevelFilter::OFF
+                },
+            ));
         let subscriber = tracing_subscriber::registry()
             .with(bridge)
             .with(diagnostics);
@@ -380,3 +390,16 @@ impl Pipeline {
         }
     }
 }
+
+/// Targets kept out of the logs bridge: the OpenTelemetry crates'
+/// diagnostics, and the crates the OTLP exporters send with, whose `tracing`
+/// events would otherwise become log records about each export.
+const NOT_BRIDGED: [&str; 7] = [
+    "opentelemetry",
+    "hyper",
+    "h2",
+    "tonic",
+    "tower",
+    "reqwest",
+    "tokio",
+];
