@@ -13,3 +13,9 @@ pub mod report;
 pub mod scenario;
 pub mod store;
 pub mod telemetry;
+
+/// The README's Rust snippets, compiled as doctests (this crate has every
+/// dependency they use).
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;

@@ -16,13 +16,19 @@ use tracing::callsite::{Callsite as _, DefaultCallsite};
 use tracing::field::Value;
 use tracing::level_filters::{LevelFilter, STATIC_MAX_LEVEL};
 
+use opentelemetry_semantic_conventions::attribute;
+
 use crate::exception::ExceptionRecord;
 
-/// The names of the fields of every exception event, in this order.
+/// The names of the fields of every exception event, in this order: the
+/// semantic conventions' `exception.type`, `exception.message` and
+/// `exception.stacktrace`. The event's `FieldSet` is built from this array (no
+/// `tracing` macro, whose field names would have to be literal tokens), so the
+/// keys are the `opentelemetry-semantic-conventions` constants themselves.
 pub const EXCEPTION_FIELDS: [&str; 3] = [
-    "exception.type",
-    "exception.message",
-    "exception.stacktrace",
+    attribute::EXCEPTION_TYPE,
+    attribute::EXCEPTION_MESSAGE,
+    attribute::EXCEPTION_STACKTRACE,
 ];
 
 /// A `'static` `tracing` callsite for the exception event named `$name` at

@@ -9,6 +9,7 @@ use std::time::{Instant, SystemTime};
 
 use opentelemetry::trace::{SpanBuilder, SpanRef, Status, TraceContextExt, Tracer as _};
 use opentelemetry::{Context, KeyValue, Value};
+use opentelemetry_semantic_conventions::attribute;
 
 use crate::classify::{Failure, Verdict};
 use crate::exception::{self, ExceptionRecord, MESSAGE_LIMIT};
@@ -331,12 +332,13 @@ impl Frame {
             // `logs/dup`: the deprecated span event duplicates the log record,
             // on the same span and under the same rule.
             if state.span_event && sink.is_some() {
-                let mut attributes = vec![KeyValue::new("exception.type", error_type.clone())];
+                let mut attributes =
+                    vec![KeyValue::new(attribute::EXCEPTION_TYPE, error_type.clone())];
                 if let Some(m) = &message {
-                    attributes.push(KeyValue::new("exception.message", m.clone()));
+                    attributes.push(KeyValue::new(attribute::EXCEPTION_MESSAGE, m.clone()));
                 }
                 if let Some(st) = &stacktrace {
-                    attributes.push(KeyValue::new("exception.stacktrace", st.clone()));
+                    attributes.push(KeyValue::new(attribute::EXCEPTION_STACKTRACE, st.clone()));
                 }
                 span.add_event("exception", attributes);
             }
