@@ -8,6 +8,7 @@
 //! exporter that verifies and counts replaces the in-memory one (800 000
 //! stored spans would be too much).
 
+use opentelemetry_semantic_conventions::attribute::{ERROR_TYPE, EXCEPTION_TYPE};
 use std::collections::BTreeMap;
 use std::fmt;
 use std::panic::catch_unwind;
@@ -207,7 +208,7 @@ impl Verify {
             _ => None,
         }
         .ok_or_else(|| format!("no test.outcome on {}", span.name))?;
-        let error_type = get("error.type");
+        let error_type = get(ERROR_TYPE);
         let expected = outcome.error_type();
         let agrees = match (&span.status, expected) {
             (Status::Unset, None) => error_type.is_none(),
@@ -258,7 +259,7 @@ struct TypeField(Option<String>);
 
 impl tracing::field::Visit for TypeField {
     fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
-        if field.name() == "exception.type" {
+        if field.name() == EXCEPTION_TYPE {
             self.0 = Some(value.to_owned());
         }
     }
@@ -373,7 +374,7 @@ fn nothing_lost_nothing_mislabelled() {
             for dp in h.data_points() {
                 let t = dp
                     .attributes()
-                    .find(|kv| kv.key.as_str() == "error.type")
+                    .find(|kv| kv.key.as_str() == ERROR_TYPE)
                     .map(|kv| kv.value.to_string())
                     .unwrap_or_default();
                 *points.entry(t).or_default() += dp.count();

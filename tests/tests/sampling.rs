@@ -6,6 +6,7 @@
 //! computed; the sampler sees `code.function.name`. Own binary: the sampler
 //! is process-wide.
 
+use opentelemetry_semantic_conventions::attribute::{CODE_FUNCTION_NAME, ERROR_TYPE};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
 
@@ -37,7 +38,7 @@ impl ShouldSample for Noting {
     ) -> SamplingResult {
         if let Some(kv) = attributes
             .iter()
-            .find(|kv| kv.key.as_str() == "code.function.name")
+            .find(|kv| kv.key.as_str() == CODE_FUNCTION_NAME)
         {
             SEEN.lock().unwrap().push(kv.value.to_string());
         }
@@ -103,8 +104,8 @@ impl Sdk {
                             .find(|kv| kv.key.as_str() == key)
                             .map(|kv| kv.value.to_string())
                     };
-                    if get("code.function.name").as_deref() == Some(function)
-                        && get("error.type").as_deref() == error_type
+                    if get(CODE_FUNCTION_NAME).as_deref() == Some(function)
+                        && get(ERROR_TYPE).as_deref() == error_type
                     {
                         count += dp.count();
                     }
