@@ -6,9 +6,6 @@
 //! `code.function.name`, which carries the module path
 //! (`async::multi_thread::succeed` vs `async::current_thread::succeed`).
 
-use opentelemetry_semantic_conventions::attribute::{
-    CODE_FUNCTION_NAME, ERROR_TYPE, EXCEPTION_TYPE,
-};
 use std::fmt;
 use std::time::Duration;
 
@@ -70,7 +67,7 @@ fn spans_of(function: &str) -> Vec<SpanData> {
         .get_finished_spans()
         .expect("spans")
         .into_iter()
-        .filter(|s| attr(s, CODE_FUNCTION_NAME) == Some(Value::from(function.to_owned())))
+        .filter(|s| attr(s, "code.function.name") == Some(Value::from(function.to_owned())))
         .collect()
 }
 
@@ -83,14 +80,14 @@ fn span_of(function: &str) -> SpanData {
 
 /// The `function.duration` points of `function`.
 fn points_of(function: &str) -> Vec<Point> {
-    telemetry().points("function.duration", &[(CODE_FUNCTION_NAME, function)])
+    telemetry().points("function.duration", &[("code.function.name", function)])
 }
 
 /// The number of recorded durations of `function` with this `error.type`.
 fn count_of(function: &str, error_type: Option<&str>) -> u64 {
     points_of(function)
         .iter()
-        .filter(|p| p.get(ERROR_TYPE) == error_type)
+        .filter(|p| p.get("error.type") == error_type)
         .map(|p| p.count)
         .sum()
 }
@@ -150,13 +147,13 @@ macro_rules! suite {
                 let ok = span_of(&f("succeed"));
                 assert_eq!(ok.name, "async.succeed");
                 assert_eq!(ok.status, Status::Unset);
-                assert_eq!(attr(&ok, ERROR_TYPE), None);
+                assert_eq!(attr(&ok, "error.type"), None);
                 assert_eq!(count_of(&f("succeed"), None), 1);
                 assert_eq!(points_of(&f("succeed")).len(), 1);
 
                 let failed = span_of(&f("fail"));
                 assert_eq!(error_description(&failed).as_deref(), Some("the store timed out"));
-                assert_eq!(attr(&failed, ERROR_TYPE), Some(Value::from("timeout")));
+                assert_eq!(attr(&failed, "error.type"), Some(Value::from("timeout")));
                 assert_eq!(count_of(&f("fail"), Some("timeout")), 1);
                 assert_eq!(count_of(&f("fail"), None), 0);
                 // the exception is logged once, under the span
@@ -215,13 +212,13 @@ macro_rules! suite {
                     .iter()
                     .find(|s| attr(s, "key") == Some(Value::from("")))
                     .expect("span of get(\"\")");
-                assert_eq!(attr(missing, ERROR_TYPE), Some(Value::from("not_found")));
+                assert_eq!(attr(missing, "error.type"), Some(Value::from("not_found")));
                 let puts = spans_of(&f("put"));
                 assert_eq!(puts.len(), 3);
                 let failed: Vec<_> = puts.iter().filter(|s| s.status != Status::Unset).collect();
                 assert_eq!(failed.len(), 1);
                 assert_eq!(attr(failed[0], "writes"), Some(Value::I64(2)));
-                assert_eq!(attr(failed[0], ERROR_TYPE), Some(Value::from("backend")));
+                assert_eq!(attr(failed[0], "error.type"), Some(Value::from("backend")));
                 assert_eq!(count_of(&f("put"), None), 2);
                 assert_eq!(count_of(&f("put"), Some("backend")), 1);
             }
@@ -246,7 +243,7 @@ macro_rules! suite {
                 assert!(parse::<f64>(String::from("x")).await.is_err());
                 let spans = spans_of(&f("parse"));
                 assert_eq!(spans.len(), 3);
-                let mut types: Vec<_> = spans.iter().filter_map(|s| attr(s, ERROR_TYPE)).collect();
+                let mut types: Vec<_> = spans.iter().filter_map(|s| attr(s, "error.type")).collect();
                 types.sort_by_key(ToString::to_string);
                 assert_eq!(
                     types,
@@ -296,7 +293,7 @@ macro_rules! suite {
                     );
                 }
                 let failed = defaults.iter().find(|d| d.status != Status::Unset).expect("one failed");
-                assert_eq!(attr(failed, ERROR_TYPE), Some(Value::from("not_found")));
+                assert_eq!(attr(failed, "error.type"), Some(Value::from("not_found")));
             }
 
             // ---- #[async_trait] ----
@@ -375,7 +372,7 @@ macro_rules! suite {
                 assert!(calls.iter().all(|s| s.name == "async.async_trait.call"));
                 let backend: Vec<_> = calls
                     .iter()
-                    .filter_map(|s| attr(s, ERROR_TYPE))
+                    .filter_map(|s| attr(s, "error.type"))
                     .map(|v| v.to_string())
                     .collect::<std::collections::BTreeSet<_>>()
                     .into_iter()
@@ -393,7 +390,7 @@ macro_rules! suite {
                         .find(|c| c.parent_span_id == ping.span_context.span_id())
                         .expect("call nests under ping");
                     if n == Value::I64(504) {
-                        assert_eq!(attr(ping, ERROR_TYPE), Some(Value::from("backend")));
+                        assert_eq!(attr(ping, "error.type"), Some(Value::from("backend")));
                         assert_eq!(attr(child, "base"), Some(Value::I64(1)));
                     } else {
                         assert_eq!(ping.status, Status::Unset);
@@ -463,7 +460,7 @@ macro_rules! suite {
                 let failed = io.iter().find(|s| s.status != Status::Unset).expect("failed");
                 assert_eq!(error_description(failed).as_deref(), Some("disk on fire"));
                 let any = span_of(&f("boxed_anyhow"));
-                assert_eq!(attr(&any, ERROR_TYPE), Some(Value::from("anyhow::Error")));
+                assert_eq!(attr(&any, "error.type"), Some(Value::from("anyhow::Error")));
                 assert_eq!(
                     error_description(&any).as_deref(),
                     Some("invalid digit found in string")
@@ -691,20 +688,20 @@ macro_rules! suite {
 
                 let _ = backend(502).await;
                 let span = span_of(&f("backend"));
-                assert_eq!(attr(&span, ERROR_TYPE), Some(Value::from("backend_502")));
+                assert_eq!(attr(&span, "error.type"), Some(Value::from("backend_502")));
                 assert_eq!(error_description(&span).as_deref(), Some(""));
 
                 let _ = io_alias().await;
                 let _ = anyhow_alias().await;
                 let _ = user_alias().await;
                 let io = span_of(&f("io_alias"));
-                assert_eq!(attr(&io, ERROR_TYPE), Some(Value::from("std::io::error::Error")));
+                assert_eq!(attr(&io, "error.type"), Some(Value::from("std::io::error::Error")));
                 assert_eq!(error_description(&io).as_deref(), Some("missing file"));
                 let any = span_of(&f("anyhow_alias"));
-                assert_eq!(attr(&any, ERROR_TYPE), Some(Value::from("anyhow::Error")));
+                assert_eq!(attr(&any, "error.type"), Some(Value::from("anyhow::Error")));
                 assert_eq!(error_description(&any).as_deref(), Some("anyhow failed"));
                 let user = span_of(&f("user_alias"));
-                assert_eq!(attr(&user, ERROR_TYPE), Some(Value::from("not_found")));
+                assert_eq!(attr(&user, "error.type"), Some(Value::from("not_found")));
             }
 
             // ---- panics inside a poll ----
@@ -735,13 +732,13 @@ macro_rules! suite {
                     Some("exploded with 7")
                 );
                 let span = span_of(&f("explode"));
-                assert_eq!(attr(&span, ERROR_TYPE), Some(Value::from("panic")));
+                assert_eq!(attr(&span, "error.type"), Some(Value::from("panic")));
                 assert_eq!(error_description(&span).as_deref(), Some("exploded with 7"));
                 assert_eq!(count_of(&f("explode"), Some("panic")), 1);
                 assert_eq!(points_of(&f("explode")).len(), 1);
                 let outer = span_of(&f("explode_outer"));
                 assert_eq!(span.parent_span_id, outer.span_context.span_id());
-                assert_eq!(attr(&outer, ERROR_TYPE), Some(Value::from("panic")));
+                assert_eq!(attr(&outer, "error.type"), Some(Value::from("panic")));
                 assert_eq!(count_of(&f("explode_outer"), Some("panic")), 1);
                 // one exception log record, from the innermost frame
                 let trace = span.span_context.trace_id();
@@ -752,7 +749,7 @@ macro_rules! suite {
                     .collect();
                 assert_eq!(logs.len(), 1, "{logs:?}");
                 assert_eq!(logs[0].span_id, Some(span.span_context.span_id()));
-                assert_eq!(logs[0].get(EXCEPTION_TYPE), Some("panic"));
+                assert_eq!(logs[0].get("exception.type"), Some("panic"));
             }
 
             // ---- cancellation ----
@@ -783,7 +780,7 @@ macro_rules! suite {
                 assert!(elapsed.is_err());
                 let span = span_of(&f("never_in_time"));
                 assert_eq!(span.status, Status::Unset);
-                assert_eq!(attr(&span, ERROR_TYPE), None);
+                assert_eq!(attr(&span, "error.type"), None);
                 assert!(points_of(&f("never_in_time")).is_empty());
 
                 let picked = tokio::select! {
@@ -793,7 +790,7 @@ macro_rules! suite {
                 assert_eq!(picked, 1);
                 let lost = span_of(&f("loser"));
                 assert_eq!(lost.status, Status::Unset);
-                assert_eq!(attr(&lost, ERROR_TYPE), None);
+                assert_eq!(attr(&lost, "error.type"), None);
                 assert!(points_of(&f("loser")).is_empty());
                 assert_eq!(count_of(&f("winner"), None), 1);
                 assert!(telemetry().logs_named("async.cancel.loser.exception").is_empty());

@@ -6,7 +6,6 @@
 #![deny(warnings)]
 #![deny(clippy::pedantic)]
 
-use opentelemetry_semantic_conventions::attribute::ERROR_TYPE;
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
@@ -270,24 +269,24 @@ fn every_form_runs_and_records() {
 
     let everything = t.spans_named("hygiene.everything");
     assert_eq!(everything.len(), 3);
-    let error_types: Vec<_> = everything.iter().map(|s| attr(s, ERROR_TYPE)).collect();
+    let error_types: Vec<_> = everything.iter().map(|s| attr(s, "error.type")).collect();
     // handled by `ok_if`, failed through `error_type`, succeeded
     assert_eq!(error_types, [None, Some(Value::from("backend_503")), None]);
     assert_eq!(attr(&everything[1], "flag"), Some(Value::Bool(true)));
     assert_eq!(attr(&everything[1], "ratio"), Some(Value::F64(0.5)));
     let question_mark = t.spans_named("hygiene.question_mark");
     assert_eq!(question_mark.len(), 2);
-    assert_eq!(attr(&question_mark[0], ERROR_TYPE), None);
+    assert_eq!(attr(&question_mark[0], "error.type"), None);
     assert_eq!(
-        attr(&question_mark[1], ERROR_TYPE),
+        attr(&question_mark[1], "error.type"),
         Some(Value::from("config"))
     );
     let span = t.span("hygiene.error_if");
-    assert_eq!(attr(&span, ERROR_TYPE), Some(Value::from("503")));
+    assert_eq!(attr(&span, "error.type"), Some(Value::from("503")));
     let span = t.span("hygiene.not_a_result");
-    assert_eq!(attr(&span, ERROR_TYPE), Some(Value::from("zero")));
+    assert_eq!(attr(&span, "error.type"), Some(Value::from("zero")));
     assert_eq!(t.spans_named("hygiene.load").len(), 2);
     assert_eq!(t.spans_named("hygiene.async_fn").len(), 2);
     let span = t.span("hygiene.async_block");
-    assert_eq!(attr(&span, ERROR_TYPE), Some(Value::from("not_found")));
+    assert_eq!(attr(&span, "error.type"), Some(Value::from("not_found")));
 }

@@ -8,7 +8,6 @@
 //! exporter that verifies and counts replaces the in-memory one (800 000
 //! stored spans would be too much).
 
-use opentelemetry_semantic_conventions::attribute::{ERROR_TYPE, EXCEPTION_TYPE};
 use std::collections::BTreeMap;
 use std::fmt;
 use std::panic::catch_unwind;
@@ -208,7 +207,7 @@ impl Verify {
             _ => None,
         }
         .ok_or_else(|| format!("no test.outcome on {}", span.name))?;
-        let error_type = get(ERROR_TYPE);
+        let error_type = get("error.type");
         let expected = outcome.error_type();
         let agrees = match (&span.status, expected) {
             (Status::Unset, None) => error_type.is_none(),
@@ -259,7 +258,7 @@ struct TypeField(Option<String>);
 
 impl tracing::field::Visit for TypeField {
     fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
-        if field.name() == EXCEPTION_TYPE {
+        if field.name() == "exception.type" {
             self.0 = Some(value.to_owned());
         }
     }
@@ -374,7 +373,7 @@ fn nothing_lost_nothing_mislabelled() {
             for dp in h.data_points() {
                 let t = dp
                     .attributes()
-                    .find(|kv| kv.key.as_str() == ERROR_TYPE)
+                    .find(|kv| kv.key.as_str() == "error.type")
                     .map(|kv| kv.value.to_string())
                     .unwrap_or_default();
                 *points.entry(t).or_default() += dp.count();

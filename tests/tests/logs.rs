@@ -5,9 +5,6 @@
 //! The exporters are shared by every test of this binary: each test uses its
 //! own span names.
 
-use opentelemetry_semantic_conventions::attribute::{
-    CODE_FUNCTION_NAME, ERROR_TYPE, EXCEPTION_MESSAGE, EXCEPTION_STACKTRACE, EXCEPTION_TYPE,
-};
 use std::fmt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
@@ -78,7 +75,7 @@ impl From<DbError> for ApiError {
 }
 
 fn span_error_type(span: &SpanData) -> String {
-    attr(span, ERROR_TYPE)
+    attr(span, "error.type")
         .unwrap_or_else(|| panic!("span {} has no error.type", span.name))
         .to_string()
 }
@@ -113,18 +110,21 @@ fn record_is_named_after_the_span_and_tied_to_it() {
     assert_eq!(logs.len(), 1, "{logs:?}");
     let log = &logs[0];
     assert_eq!(log.severity, Some(Severity::Warn));
-    assert_eq!(log.get(EXCEPTION_TYPE), Some("reset"));
+    assert_eq!(log.get("exception.type"), Some("reset"));
     assert_eq!(
-        log.get(EXCEPTION_TYPE).map(str::to_owned),
+        log.get("exception.type").map(str::to_owned),
         Some(span_error_type(&span))
     );
-    assert_eq!(log.get(EXCEPTION_MESSAGE), Some("connection reset by peer"));
+    assert_eq!(
+        log.get("exception.message"),
+        Some("connection reset by peer")
+    );
     // no source(): no stacktrace
-    assert_eq!(log.get(EXCEPTION_STACKTRACE), None);
+    assert_eq!(log.get("exception.stacktrace"), None);
     assert_tied(log, &span);
     // only the three exception attributes
     let keys: Vec<&str> = log.attributes.iter().map(|(k, _)| k.as_str()).collect();
-    assert_eq!(keys, [EXCEPTION_MESSAGE, EXCEPTION_TYPE]);
+    assert_eq!(keys, ["exception.message", "exception.type"]);
     // by default, no deprecated span event
     assert!(span.events.is_empty(), "{:?}", span.events);
 }
@@ -176,10 +176,13 @@ fn stacktrace_is_the_source_chain() {
     assert!(query().is_err());
     let logs = t.logs_named("logs.source_chain.exception");
     assert_eq!(logs.len(), 1, "{logs:?}");
-    assert_eq!(logs[0].get(EXCEPTION_TYPE), Some("unavailable"));
-    assert_eq!(logs[0].get(EXCEPTION_MESSAGE), Some("service unavailable"));
+    assert_eq!(logs[0].get("exception.type"), Some("unavailable"));
     assert_eq!(
-        logs[0].get(EXCEPTION_STACKTRACE),
+        logs[0].get("exception.message"),
+        Some("service unavailable")
+    );
+    assert_eq!(
+        logs[0].get("exception.stacktrace"),
         Some("caused by (0): query failed\ncaused by (1): pipe closed by the server\n")
     );
 }
@@ -197,8 +200,8 @@ fn no_message_with_description_false() {
     assert_eq!(error_description(&span).as_deref(), Some(""));
     let logs = t.logs_named("logs.sensitive.exception");
     assert_eq!(logs.len(), 1, "{logs:?}");
-    assert_eq!(logs[0].get(EXCEPTION_TYPE), Some("reset"));
-    assert_eq!(logs[0].get(EXCEPTION_MESSAGE), None);
+    assert_eq!(logs[0].get("exception.type"), Some("reset"));
+    assert_eq!(logs[0].get("exception.message"), None);
     assert!(
         !logs[0]
             .attributes
@@ -222,9 +225,9 @@ fn an_error_without_display_is_logged_with_its_type_only() {
     assert!(opaque().is_err());
     let logs = t.logs_named("logs.opaque.exception");
     assert_eq!(logs.len(), 1, "{logs:?}");
-    assert_eq!(logs[0].get(EXCEPTION_TYPE), Some("logs::Opaque"));
-    assert_eq!(logs[0].get(EXCEPTION_MESSAGE), None);
-    assert_eq!(logs[0].get(EXCEPTION_STACKTRACE), None);
+    assert_eq!(logs[0].get("exception.type"), Some("logs::Opaque"));
+    assert_eq!(logs[0].get("exception.message"), None);
+    assert_eq!(logs[0].get("exception.stacktrace"), None);
 }
 
 // ---------------------------------------------------------------------------
@@ -288,7 +291,7 @@ fn severity_follows_the_span_kind_and_the_override() {
         let logs = t.logs_named(&format!("{name}.exception"));
         assert_eq!(logs.len(), 1, "{name}: {logs:?}");
         assert_eq!(logs[0].severity, Some(severity), "{name}");
-        assert_eq!(logs[0].get(EXCEPTION_TYPE), Some("reset"), "{name}");
+        assert_eq!(logs[0].get("exception.type"), Some("reset"), "{name}");
         assert_tied(&logs[0], &span);
     }
 }
@@ -334,9 +337,9 @@ fn a_panic_is_logged_at_error_whatever_the_level() {
     let logs = t.logs_named("logs.panic.exception");
     assert_eq!(logs.len(), 1, "{logs:?}");
     assert_eq!(logs[0].severity, Some(Severity::Error));
-    assert_eq!(logs[0].get(EXCEPTION_TYPE), Some("panic"));
+    assert_eq!(logs[0].get("exception.type"), Some("panic"));
     assert_eq!(
-        logs[0].get(EXCEPTION_MESSAGE),
+        logs[0].get("exception.message"),
         Some("the invariant broke: 42")
     );
     assert_tied(&logs[0], &span);
@@ -345,7 +348,7 @@ fn a_panic_is_logged_at_error_whatever_the_level() {
     let enabled =
         std::backtrace::Backtrace::capture().status() == std::backtrace::BacktraceStatus::Captured;
     assert_eq!(
-        logs[0].get(EXCEPTION_STACKTRACE).is_some(),
+        logs[0].get("exception.stacktrace").is_some(),
         enabled,
         "{logs:?}"
     );
@@ -396,7 +399,7 @@ fn handled_errors_and_ok_values_are_never_logged() {
     assert_eq!(
         spans
             .iter()
-            .filter(|s| attr(s, ERROR_TYPE) == Some(Value::from("503")))
+            .filter(|s| attr(s, "error.type") == Some(Value::from("503")))
             .count(),
         1
     );
@@ -430,10 +433,10 @@ fn nested_sync_logs_once_at_the_inner_frame() {
         assert!(matches!(span.status, Status::Error { .. }));
     }
     for function in ["logs::once_inner", "logs::once_outer"] {
-        let points = t.points("function.duration", &[(CODE_FUNCTION_NAME, function)]);
+        let points = t.points("function.duration", &[("code.function.name", function)]);
         assert_eq!(points.len(), 1, "{function}: {points:?}");
         assert_eq!(points[0].count, 1);
-        assert_eq!(points[0].get(ERROR_TYPE), Some("reset"), "{function}");
+        assert_eq!(points[0].get("error.type"), Some("reset"), "{function}");
     }
     let inner_logs = t.logs_named("logs.once.inner.exception");
     assert_eq!(inner_logs.len(), 1, "{inner_logs:?}");
@@ -552,8 +555,8 @@ fn a_frame_that_handled_its_child_logs_its_own_error() {
     let own = t.span("logs.handles.own");
     let logs = t.logs_named("logs.handles.own.exception");
     assert_eq!(logs.len(), 1, "{logs:?}");
-    assert_eq!(logs[0].get(EXCEPTION_TYPE), Some("invalid"));
-    assert_eq!(logs[0].get(EXCEPTION_MESSAGE), Some("invalid request"));
+    assert_eq!(logs[0].get("exception.type"), Some("invalid"));
+    assert_eq!(logs[0].get("exception.message"), Some("invalid request"));
     assert_tied(&logs[0], &own);
     assert_eq!(t.spans_named("logs.handles.ok_child").len(), 1);
 
@@ -637,7 +640,7 @@ fn a_panic_through_two_frames_is_logged_once() {
     let logs = t.logs_named("logs.panic2.inner.exception");
     assert_eq!(logs.len(), 1, "{logs:?}");
     assert_eq!(logs[0].severity, Some(Severity::Error));
-    assert_eq!(logs[0].get(EXCEPTION_MESSAGE), Some("deep panic"));
+    assert_eq!(logs[0].get("exception.message"), Some("deep panic"));
     assert_tied(&logs[0], &inner);
     assert!(t.logs_named("logs.panic2.outer.exception").is_empty());
 }
@@ -670,9 +673,9 @@ fn a_panic_raised_on_a_logged_error_is_a_new_exception() {
     let parent = t.logs_named("logs.unwrap.parent.exception");
     assert_eq!(parent.len(), 1, "{parent:?}");
     assert_eq!(parent[0].severity, Some(Severity::Error));
-    assert_eq!(parent[0].get(EXCEPTION_TYPE), Some("panic"));
+    assert_eq!(parent[0].get("exception.type"), Some("panic"));
     assert_eq!(
-        parent[0].get(EXCEPTION_MESSAGE),
+        parent[0].get("exception.message"),
         Some("the child cannot fail here: Reset")
     );
     assert_tied(&parent[0], &t.span("logs.unwrap.parent"));
@@ -709,7 +712,7 @@ fn a_caught_panic_below_does_not_hide_a_later_error() {
     assert_tied(&inner[0], &t.span("logs.after_panic.inner"));
     let logs = t.logs_named("logs.after_panic.exception");
     assert_eq!(logs.len(), 1, "{logs:?}");
-    assert_eq!(logs[0].get(EXCEPTION_TYPE), Some("reset"));
+    assert_eq!(logs[0].get("exception.type"), Some("reset"));
     assert_tied(&logs[0], &t.span("logs.after_panic"));
 }
 
@@ -821,7 +824,7 @@ async fn nested_async_logs_once_across_threads() {
     ] {
         let spans = t.spans_named(name);
         assert_eq!(spans.len(), N as usize, "{name}");
-        assert!(spans.iter().all(|s| attr(s, ERROR_TYPE).is_some()));
+        assert!(spans.iter().all(|s| attr(s, "error.type").is_some()));
         assert!(
             t.logs_named(&format!("{name}.exception")).is_empty(),
             "{name}"
@@ -829,11 +832,11 @@ async fn nested_async_logs_once_across_threads() {
     }
     let points = t.points(
         "function.duration",
-        &[(CODE_FUNCTION_NAME, "logs::async_outer")],
+        &[("code.function.name", "logs::async_outer")],
     );
     assert_eq!(points.len(), 1, "{points:?}");
     assert_eq!(points[0].count, u64::from(N));
-    assert_eq!(points[0].get(ERROR_TYPE), Some("unavailable"));
+    assert_eq!(points[0].get("error.type"), Some("unavailable"));
 
     // The cancelled calls ended their spans without a failure.
     let slow = t.spans_named("logs.async.slow");
@@ -851,5 +854,5 @@ async fn nested_async_logs_once_across_threads() {
     );
     assert!(own_logs
         .iter()
-        .all(|l| l.get(EXCEPTION_TYPE) == Some("invalid")));
+        .all(|l| l.get("exception.type") == Some("invalid")));
 }

@@ -5,9 +5,6 @@
 //! `std::backtrace` for panics' `exception.stacktrace` with
 //! `RUST_LIB_BACKTRACE=1`) before anything else, in its only test.
 
-use opentelemetry_semantic_conventions::attribute::{
-    ERROR_TYPE, EXCEPTION_MESSAGE, EXCEPTION_STACKTRACE, EXCEPTION_TYPE,
-};
 use std::fmt;
 use std::panic::catch_unwind;
 
@@ -74,30 +71,30 @@ fn logs_dup_adds_the_deprecated_span_event_and_keeps_the_log_record() {
     assert_eq!(inner_span.events.len(), 1, "{:?}", inner_span.events);
     assert_eq!(inner_span.events[0].name, "exception");
     assert_eq!(
-        event_attr(&inner_span, EXCEPTION_TYPE),
+        event_attr(&inner_span, "exception.type"),
         Some(Value::from("logs_dup::Refused"))
     );
     assert_eq!(
-        event_attr(&inner_span, EXCEPTION_TYPE),
-        attr(&inner_span, ERROR_TYPE)
+        event_attr(&inner_span, "exception.type"),
+        attr(&inner_span, "error.type")
     );
     assert_eq!(
-        event_attr(&inner_span, EXCEPTION_MESSAGE),
+        event_attr(&inner_span, "exception.message"),
         Some(Value::from("the peer refused"))
     );
     // The log record is still emitted, once, tied to the inner span.
     let logs = t.logs_named("dup.inner.exception");
     assert_eq!(logs.len(), 1, "{logs:?}");
     assert_eq!(logs[0].severity, Some(Severity::Warn));
-    assert_eq!(logs[0].get(EXCEPTION_TYPE), Some("logs_dup::Refused"));
-    assert_eq!(logs[0].get(EXCEPTION_MESSAGE), Some("the peer refused"));
+    assert_eq!(logs[0].get("exception.type"), Some("logs_dup::Refused"));
+    assert_eq!(logs[0].get("exception.message"), Some("the peer refused"));
     assert_eq!(logs[0].span_id, Some(inner_span.span_context.span_id()));
     assert_eq!(logs[0].trace_id, Some(inner_span.span_context.trace_id()));
     // The event duplicates the log record: the frame that propagated the
     // error records neither.
     let outer_span = t.span("dup.outer");
     assert_eq!(
-        attr(&outer_span, ERROR_TYPE),
+        attr(&outer_span, "error.type"),
         Some(Value::from("logs_dup::Refused"))
     );
     assert!(outer_span.events.is_empty(), "{:?}", outer_span.events);
@@ -108,29 +105,29 @@ fn logs_dup_adds_the_deprecated_span_event_and_keeps_the_log_record() {
     assert!(catch_unwind(panics).is_err());
     let panic_span = t.span("dup.panic");
     assert_eq!(
-        event_attr(&panic_span, EXCEPTION_TYPE),
+        event_attr(&panic_span, "exception.type"),
         Some(Value::from("panic"))
     );
     assert_eq!(
-        event_attr(&panic_span, EXCEPTION_MESSAGE),
+        event_attr(&panic_span, "exception.message"),
         Some(Value::from("dup panic"))
     );
     let logs = t.logs_named("dup.panic.exception");
     assert_eq!(logs.len(), 1, "{logs:?}");
     assert_eq!(logs[0].severity, Some(Severity::Error));
     let stacktrace = logs[0]
-        .get(EXCEPTION_STACKTRACE)
+        .get("exception.stacktrace")
         .expect("a backtrace with RUST_LIB_BACKTRACE=1");
     assert!(stacktrace.contains("logs_dup::panics"), "{stacktrace}");
     assert_eq!(
-        event_attr(&panic_span, EXCEPTION_STACKTRACE),
+        event_attr(&panic_span, "exception.stacktrace"),
         Some(Value::from(stacktrace.to_owned()))
     );
 
     // `log = false`: no record, and no event either.
     assert!(off().is_err());
     let off_span = t.span("dup.off");
-    assert!(attr(&off_span, ERROR_TYPE).is_some());
+    assert!(attr(&off_span, "error.type").is_some());
     assert!(off_span.events.is_empty(), "{:?}", off_span.events);
     assert!(t.logs_named("dup.off.exception").is_empty());
 

@@ -1,9 +1,6 @@
 //! Reliability against the real SDK (in-memory exporters): the `error.type`
 //! cardinality bound, odd errors, and the stack an instrumented frame uses.
 
-use opentelemetry_semantic_conventions::attribute::{
-    ERROR_TYPE, EXCEPTION_MESSAGE, EXCEPTION_STACKTRACE, EXCEPTION_TYPE,
-};
 use std::fmt;
 use std::sync::{Arc, OnceLock};
 
@@ -60,7 +57,7 @@ fn error_types_past_the_limit_are_other_on_span_metric_and_log() {
         .iter()
         .map(|s| {
             assert!(matches!(s.status, Status::Error { .. }));
-            attr(s, ERROR_TYPE).expect(ERROR_TYPE).to_string()
+            attr(s, "error.type").expect("error.type").to_string()
         })
         .collect();
     assert_eq!(spans, expected, "span error.type");
@@ -68,14 +65,14 @@ fn error_types_past_the_limit_are_other_on_span_metric_and_log() {
     let logs: Vec<String> = t
         .logs_named("rel.cardinality.exception")
         .iter()
-        .map(|l| l.get(EXCEPTION_TYPE).expect(EXCEPTION_TYPE).to_owned())
+        .map(|l| l.get("exception.type").expect("exception.type").to_owned())
         .collect();
     assert_eq!(logs, expected, "log exception.type");
 
     let mut points: Vec<(String, u64)> = t
         .points("rel.cardinality.duration", &[])
         .iter()
-        .map(|p| (p.get(ERROR_TYPE).expect(ERROR_TYPE).to_owned(), p.count))
+        .map(|p| (p.get("error.type").expect("error.type").to_owned(), p.count))
         .collect();
     points.sort();
     let mut expected_points: Vec<(String, u64)> = (0..limit)
@@ -98,7 +95,7 @@ fn error_types_past_the_limit_are_other_on_span_metric_and_log() {
 fn bounded_record(name: &str) -> (String, Log) {
     let t = telemetry();
     let span = t.span(name);
-    assert!(attr(&span, ERROR_TYPE).is_some(), "{name}: no error.type");
+    assert!(attr(&span, "error.type").is_some(), "{name}: no error.type");
     let description = error_description(&span).expect("status Error");
     assert!(
         description.len() <= MESSAGE_LIMIT + MARK,
@@ -108,8 +105,8 @@ fn bounded_record(name: &str) -> (String, Log) {
     let mut logs = t.logs_named(&format!("{name}.exception"));
     assert_eq!(logs.len(), 1, "{name}: one exception record");
     let log = logs.remove(0);
-    assert_eq!(log.get(EXCEPTION_MESSAGE), Some(description.as_str()));
-    if let Some(st) = log.get(EXCEPTION_STACKTRACE) {
+    assert_eq!(log.get("exception.message"), Some(description.as_str()));
+    if let Some(st) = log.get("exception.stacktrace") {
         assert!(
             st.len() <= STACKTRACE_LIMIT,
             "{name}: stacktrace of {} bytes",
@@ -233,12 +230,12 @@ fn control_characters_and_empty_messages_are_recorded_verbatim() {
     assert_eq!(control(), Err(Text(CONTROL)));
     let (description, log) = bounded_record("rel.odd.control");
     assert_eq!(description, CONTROL);
-    assert_eq!(log.get(EXCEPTION_MESSAGE), Some(CONTROL));
+    assert_eq!(log.get("exception.message"), Some(CONTROL));
 
     assert_eq!(empty(), Err(Text("")));
     let (description, log) = bounded_record("rel.odd.empty");
     assert_eq!(description, "");
-    assert_eq!(log.get(EXCEPTION_TYPE), Some("reliability::Text"));
+    assert_eq!(log.get("exception.type"), Some("reliability::Text"));
 }
 
 #[instrument_errors(name = "rel.odd.panic_message")]
@@ -257,7 +254,7 @@ fn a_long_panic_message_is_cut_and_the_panic_continues() {
     );
     let (description, log) = bounded_record("rel.odd.panic_message");
     assert!(description.ends_with('…'));
-    assert_eq!(log.get(EXCEPTION_TYPE), Some("panic"));
+    assert_eq!(log.get("exception.type"), Some("panic"));
 }
 
 /// A `source()` chain 100 000 levels long, each level with a 5 000-byte
@@ -322,7 +319,7 @@ fn long_and_cyclic_source_chains_are_bounded() {
     );
     let (description, log) = bounded_record("rel.odd.deep");
     assert!(description.starts_with("level 0 xxx"));
-    let st = log.get(EXCEPTION_STACKTRACE).expect("a source chain");
+    let st = log.get("exception.stacktrace").expect("a source chain");
     assert!(
         st.starts_with("caused by (0): level 1 xxx"),
         "{}",
@@ -343,7 +340,7 @@ fn long_and_cyclic_source_chains_are_bounded() {
     assert!(Arc::ptr_eq(&returned, &a), "the same error comes back");
     let (description, log) = bounded_record("rel.odd.cyclic");
     assert_eq!(description, "node a");
-    let st = log.get(EXCEPTION_STACKTRACE).expect("a source chain");
+    let st = log.get("exception.stacktrace").expect("a source chain");
     assert_eq!(st.lines().count(), SOURCE_DEPTH_LIMIT + 1, "{st}");
     assert!(st.starts_with("caused by (0): node b\ncaused by (1): node a\n"));
     // The cycle itself is never freed (it is the test's own leak).

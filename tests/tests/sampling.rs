@@ -6,7 +6,6 @@
 //! computed; the sampler sees `code.function.name`. Own binary: the sampler
 //! is process-wide.
 
-use opentelemetry_semantic_conventions::attribute::{CODE_FUNCTION_NAME, ERROR_TYPE};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
 
@@ -38,7 +37,7 @@ impl ShouldSample for Noting {
     ) -> SamplingResult {
         if let Some(kv) = attributes
             .iter()
-            .find(|kv| kv.key.as_str() == CODE_FUNCTION_NAME)
+            .find(|kv| kv.key.as_str() == "code.function.name")
         {
             SEEN.lock().unwrap().push(kv.value.to_string());
         }
@@ -104,8 +103,8 @@ impl Sdk {
                             .find(|kv| kv.key.as_str() == key)
                             .map(|kv| kv.value.to_string())
                     };
-                    if get(CODE_FUNCTION_NAME).as_deref() == Some(function)
-                        && get(ERROR_TYPE).as_deref() == error_type
+                    if get("code.function.name").as_deref() == Some(function)
+                        && get("error.type").as_deref() == error_type
                     {
                         count += dp.count();
                     }

@@ -1,6 +1,5 @@
 //! The core behaviour on synchronous functions, read back from the real SDK.
 
-use opentelemetry_semantic_conventions::attribute::{CODE_FUNCTION_NAME, ERROR_TYPE};
 use std::borrow::Cow;
 use std::fmt;
 
@@ -57,9 +56,9 @@ fn success_leaves_status_unset_and_no_error_type() {
     assert_eq!(succeed(1).unwrap(), 2);
     let span = t.span("sync.success");
     assert_eq!(span.status, Status::Unset);
-    assert_eq!(attr(&span, ERROR_TYPE), None);
+    assert_eq!(attr(&span, "error.type"), None);
     assert_eq!(
-        attr(&span, CODE_FUNCTION_NAME),
+        attr(&span, "code.function.name"),
         Some(Value::from("sync::succeed"))
     );
     assert_eq!(span.span_kind, SpanKind::Internal);
@@ -70,11 +69,11 @@ fn success_leaves_status_unset_and_no_error_type() {
     );
     let points = t.points(
         "function.duration",
-        &[(CODE_FUNCTION_NAME, "sync::succeed")],
+        &[("code.function.name", "sync::succeed")],
     );
     assert_eq!(points.len(), 1, "{points:?}");
     assert_eq!(points[0].count, 1);
-    assert_eq!(points[0].get(ERROR_TYPE), None);
+    assert_eq!(points[0].get("error.type"), None);
     assert_eq!(points[0].unit, "s");
     assert_eq!(points[0].scope, "instrument-errors-tests");
     assert_eq!(
@@ -121,21 +120,21 @@ fn failure_sets_status_error_type_and_metric() {
         error_description(slow).as_deref(),
         Some("the store timed out after 5s")
     );
-    assert_eq!(attr(slow, ERROR_TYPE), Some(Value::from("timeout")));
+    assert_eq!(attr(slow, "error.type"), Some(Value::from("timeout")));
     assert_eq!(attr(slow, "acme.resource.size"), Some(Value::I64(4)));
     let gone = by_id("gone");
-    assert_eq!(attr(gone, ERROR_TYPE), Some(Value::from("not_found")));
+    assert_eq!(attr(gone, "error.type"), Some(Value::from("not_found")));
     assert_eq!(error_description(gone).as_deref(), Some("no such resource"));
     for handled in [by_id("exists"), by_id("fine")] {
         assert_eq!(handled.status, Status::Unset);
-        assert_eq!(attr(handled, ERROR_TYPE), None);
+        assert_eq!(attr(handled, "error.type"), None);
     }
 
     let points = t.points("acme.resource.create.duration", &[]);
     let count = |error_type: Option<&str>| {
         points
             .iter()
-            .filter(|p| p.get(ERROR_TYPE) == error_type)
+            .filter(|p| p.get("error.type") == error_type)
             .map(|p| p.count)
             .sum::<u64>()
     };
@@ -143,7 +142,7 @@ fn failure_sets_status_error_type_and_metric() {
     assert_eq!(count(Some("timeout")), 1);
     assert_eq!(count(Some("not_found")), 1);
     // a named metric carries error.type only
-    assert!(points.iter().all(|p| p.get(CODE_FUNCTION_NAME).is_none()));
+    assert!(points.iter().all(|p| p.get("code.function.name").is_none()));
 }
 
 #[derive(Debug)]
@@ -159,11 +158,14 @@ fn without_error_type_the_type_name_is_used_and_no_description() {
     let t = telemetry();
     assert!(opaque().is_err());
     let span = t.span("sync.type_name");
-    assert_eq!(attr(&span, ERROR_TYPE), Some(Value::from("sync::Opaque")));
+    assert_eq!(attr(&span, "error.type"), Some(Value::from("sync::Opaque")));
     // Opaque has no Display: status Error without description
     assert_eq!(error_description(&span).as_deref(), Some(""));
-    let points = t.points("function.duration", &[(CODE_FUNCTION_NAME, "sync::opaque")]);
-    assert_eq!(points[0].get(ERROR_TYPE), Some("sync::Opaque"));
+    let points = t.points(
+        "function.duration",
+        &[("code.function.name", "sync::opaque")],
+    );
+    assert_eq!(points[0].get("error.type"), Some("sync::Opaque"));
 }
 
 #[instrument_errors(name = "sync.error_type", error_type = |e: &StoreError| e.code())]
@@ -182,18 +184,18 @@ fn error_type_argument_overrides() {
     let _ = backend(503);
     let _ = backend_path(504);
     let span = t.span("sync.error_type");
-    assert_eq!(attr(&span, ERROR_TYPE), Some(Value::from("backend_503")));
+    assert_eq!(attr(&span, "error.type"), Some(Value::from("backend_503")));
     assert_eq!(
         error_description(&span).as_deref(),
         Some("backend answered 503")
     );
     let span = t.span("sync.error_type_path");
-    assert_eq!(attr(&span, ERROR_TYPE), Some(Value::from("backend_504")));
+    assert_eq!(attr(&span, "error.type"), Some(Value::from("backend_504")));
     let points = t.points(
         "function.duration",
-        &[(CODE_FUNCTION_NAME, "sync::backend")],
+        &[("code.function.name", "sync::backend")],
     );
-    assert_eq!(points[0].get(ERROR_TYPE), Some("backend_503"));
+    assert_eq!(points[0].get("error.type"), Some("backend_503"));
 }
 
 #[derive(Debug)]
@@ -223,10 +225,10 @@ fn error_if_turns_ok_values_into_failures() {
     assert_eq!(spans.len(), 2);
     let failed: Vec<_> = spans.iter().filter(|s| s.status != Status::Unset).collect();
     assert_eq!(failed.len(), 1);
-    assert_eq!(attr(failed[0], ERROR_TYPE), Some(Value::from("503")));
-    let points = t.points("function.duration", &[(CODE_FUNCTION_NAME, "sync::call")]);
+    assert_eq!(attr(failed[0], "error.type"), Some(Value::from("503")));
+    let points = t.points("function.duration", &[("code.function.name", "sync::call")]);
     assert_eq!(points.iter().map(|p| p.count).sum::<u64>(), 2);
-    assert!(points.iter().any(|p| p.get(ERROR_TYPE) == Some("503")));
+    assert!(points.iter().any(|p| p.get("error.type") == Some("503")));
 
     assert_eq!(plain(-1), -1);
     assert_eq!(plain(1), 1);
@@ -234,7 +236,7 @@ fn error_if_turns_ok_values_into_failures() {
     assert_eq!(
         spans
             .iter()
-            .filter_map(|s| attr(s, ERROR_TYPE))
+            .filter_map(|s| attr(s, "error.type"))
             .collect::<Vec<_>>(),
         vec![Value::from("negative")]
     );
@@ -251,7 +253,7 @@ fn description_false_keeps_the_message_out() {
     let _ = sensitive();
     let span = t.span("sync.sensitive");
     assert_eq!(error_description(&span).as_deref(), Some(""));
-    assert_eq!(attr(&span, ERROR_TYPE), Some(Value::from("timeout")));
+    assert_eq!(attr(&span, "error.type"), Some(Value::from("timeout")));
 }
 
 #[instrument_errors(name = "sync.panic")]
@@ -271,13 +273,13 @@ fn panics_are_recorded_and_continue_unchanged() {
         Some("exploded with 7")
     );
     let span = t.span("sync.panic");
-    assert_eq!(attr(&span, ERROR_TYPE), Some(Value::from("panic")));
+    assert_eq!(attr(&span, "error.type"), Some(Value::from("panic")));
     assert_eq!(error_description(&span).as_deref(), Some("exploded with 7"));
     let points = t.points(
         "function.duration",
-        &[(CODE_FUNCTION_NAME, "sync::explode")],
+        &[("code.function.name", "sync::explode")],
     );
-    assert_eq!(points[0].get(ERROR_TYPE), Some("panic"));
+    assert_eq!(points[0].get("error.type"), Some("panic"));
 }
 
 type MyResult<T> = Result<T, StoreError>;
@@ -318,15 +320,15 @@ fn result_aliases_are_results() {
     let _ = nested_alias();
     let io = t.span("sync.alias.io");
     assert_eq!(
-        attr(&io, ERROR_TYPE),
+        attr(&io, "error.type"),
         Some(Value::from("std::io::error::Error"))
     );
     assert_eq!(error_description(&io).as_deref(), Some("missing file"));
     let any = t.span("sync.alias.anyhow");
-    assert_eq!(attr(&any, ERROR_TYPE), Some(Value::from("anyhow::Error")));
+    assert_eq!(attr(&any, "error.type"), Some(Value::from("anyhow::Error")));
     assert_eq!(error_description(&any).as_deref(), Some("anyhow failed"));
     let user = t.span("sync.alias.user");
-    assert_eq!(attr(&user, ERROR_TYPE), Some(Value::from("not_found")));
+    assert_eq!(attr(&user, "error.type"), Some(Value::from("not_found")));
     let nested = t.span("sync.alias.nested");
     assert_eq!(error_description(&nested).as_deref(), Some("nested"));
 }
@@ -350,8 +352,8 @@ fn nested_calls_nest_and_both_fail() {
     let outer = t.span("sync.nest.outer");
     assert_eq!(inner.parent_span_id, outer.span_context.span_id());
     assert_eq!(inner.span_context.trace_id(), outer.span_context.trace_id());
-    assert_eq!(attr(&outer, ERROR_TYPE), Some(Value::from("not_found")));
-    assert_eq!(attr(&inner, ERROR_TYPE), Some(Value::from("not_found")));
+    assert_eq!(attr(&outer, "error.type"), Some(Value::from("not_found")));
+    assert_eq!(attr(&inner, "error.type"), Some(Value::from("not_found")));
 }
 
 #[test]
@@ -395,7 +397,7 @@ fn manual_error_type_impl() {
     let t = telemetry();
     let _ = manual(418);
     let span = t.span("sync.manual_error_type");
-    assert_eq!(attr(&span, ERROR_TYPE), Some(Value::from("418")));
+    assert_eq!(attr(&span, "error.type"), Some(Value::from("418")));
 }
 
 fn panicking_ok_if(_: &StoreError) -> bool {
@@ -445,7 +447,7 @@ fn span_and_metric_point_have_the_same_duration() {
             .as_secs_f64();
         let point = points
             .iter()
-            .find(|p| p.get(ERROR_TYPE) == error_type)
+            .find(|p| p.get("error.type") == error_type)
             .expect("a point per outcome");
         assert_eq!(point.count, 1);
         // One measurement, two views of it: exactly equal, not just close.

@@ -22,7 +22,6 @@
 //! Each has an `async fn` twin, driven by [`block_on`] (a busy poll loop with a
 //! no-op waker: the futures are ready at their first poll).
 
-use opentelemetry_semantic_conventions::attribute::{CODE_FUNCTION_NAME, ERROR_TYPE};
 use std::fmt;
 use std::future::Future;
 use std::hint::black_box;
@@ -127,7 +126,7 @@ pub fn hand_written(fail: bool) -> Result<u64, OpError> {
     let span = otel
         .tracer
         .span_builder("hand_written")
-        .with_attributes([KeyValue::new(CODE_FUNCTION_NAME, HAND_WRITTEN)])
+        .with_attributes([KeyValue::new("code.function.name", HAND_WRITTEN)])
         .start(&otel.tracer);
     let cx = Context::current_with_span(span);
     let guard = cx.clone().attach();
@@ -136,15 +135,15 @@ pub fn hand_written(fail: bool) -> Result<u64, OpError> {
     let result = body(fail);
 
     let seconds = start.elapsed().as_secs_f64();
-    let function = KeyValue::new(CODE_FUNCTION_NAME, HAND_WRITTEN);
+    let function = KeyValue::new("code.function.name", HAND_WRITTEN);
     match &result {
         Ok(_) => otel.duration.record(seconds, &[function]),
         Err(e) => {
             let span = cx.span();
-            span.set_attribute(KeyValue::new(ERROR_TYPE, e.kind()));
+            span.set_attribute(KeyValue::new("error.type", e.kind()));
             span.set_status(Status::error(e.to_string()));
             otel.duration
-                .record(seconds, &[function, KeyValue::new(ERROR_TYPE, e.kind())]);
+                .record(seconds, &[function, KeyValue::new("error.type", e.kind())]);
         }
     }
     cx.span().end();
@@ -157,7 +156,7 @@ pub async fn hand_written_async(fail: bool) -> Result<u64, OpError> {
     let span = otel
         .tracer
         .span_builder("hand_written_async")
-        .with_attributes([KeyValue::new(CODE_FUNCTION_NAME, HAND_WRITTEN)])
+        .with_attributes([KeyValue::new("code.function.name", HAND_WRITTEN)])
         .start(&otel.tracer);
     let cx = Context::current_with_span(span);
     let start = Instant::now();
@@ -165,15 +164,15 @@ pub async fn hand_written_async(fail: bool) -> Result<u64, OpError> {
     let result = async { body(fail) }.with_context(cx.clone()).await;
 
     let seconds = start.elapsed().as_secs_f64();
-    let function = KeyValue::new(CODE_FUNCTION_NAME, HAND_WRITTEN);
+    let function = KeyValue::new("code.function.name", HAND_WRITTEN);
     match &result {
         Ok(_) => otel.duration.record(seconds, &[function]),
         Err(e) => {
             let span = cx.span();
-            span.set_attribute(KeyValue::new(ERROR_TYPE, e.kind()));
+            span.set_attribute(KeyValue::new("error.type", e.kind()));
             span.set_status(Status::error(e.to_string()));
             otel.duration
-                .record(seconds, &[function, KeyValue::new(ERROR_TYPE, e.kind())]);
+                .record(seconds, &[function, KeyValue::new("error.type", e.kind())]);
         }
     }
     cx.span().end();
@@ -188,12 +187,12 @@ pub fn metric_alone(fail: bool) -> Result<u64, OpError> {
     let result = body(fail);
 
     let seconds = start.elapsed().as_secs_f64();
-    let function = KeyValue::new(CODE_FUNCTION_NAME, METRIC_ALONE);
+    let function = KeyValue::new("code.function.name", METRIC_ALONE);
     match &result {
         Ok(_) => otel.duration.record(seconds, &[function]),
         Err(e) => otel
             .duration
-            .record(seconds, &[function, KeyValue::new(ERROR_TYPE, e.kind())]),
+            .record(seconds, &[function, KeyValue::new("error.type", e.kind())]),
     }
     result
 }
@@ -205,12 +204,12 @@ pub async fn metric_alone_async(fail: bool) -> Result<u64, OpError> {
     let result = async { body(fail) }.await;
 
     let seconds = start.elapsed().as_secs_f64();
-    let function = KeyValue::new(CODE_FUNCTION_NAME, METRIC_ALONE);
+    let function = KeyValue::new("code.function.name", METRIC_ALONE);
     match &result {
         Ok(_) => otel.duration.record(seconds, &[function]),
         Err(e) => otel
             .duration
-            .record(seconds, &[function, KeyValue::new(ERROR_TYPE, e.kind())]),
+            .record(seconds, &[function, KeyValue::new("error.type", e.kind())]),
     }
     result
 }
