@@ -23,11 +23,14 @@ use instrument_errors::{instrument_errors, ErrorType};
 use tokio::sync::Mutex;
 
 /// Errors of the order service.
-#[derive(Debug, ErrorType)]
+#[derive(Debug, Clone, PartialEq, Eq, ErrorType)]
 pub enum OrderError {
+    /// The payment provider did not answer in time: `error.type = "timeout"`.
     #[error_type("timeout")]
     TimedOut,
+    /// No such item: `error.type = "not_found"`.
     NotFound,
+    /// Not enough items: `error.type = "out_of_stock"`.
     OutOfStock,
 }
 
@@ -43,13 +46,21 @@ impl fmt::Display for OrderError {
 
 impl std::error::Error for OrderError {}
 
-/// Items in stock, behind an async lock.
-struct Inventory {
+/// Items in stock, behind an async lock: 3 books and 1 piano.
+#[derive(Debug)]
+pub struct Inventory {
     stock: Mutex<HashMap<&'static str, u32>>,
 }
 
+impl Default for Inventory {
+    fn default() -> Self {
+        Inventory::new()
+    }
+}
+
 impl Inventory {
-    fn new() -> Self {
+    /// A fresh inventory: 3 books and 1 piano.
+    pub fn new() -> Self {
         let stock = HashMap::from([("book", 3), ("piano", 1)]);
         Inventory {
             stock: Mutex::new(stock),
@@ -62,7 +73,7 @@ impl Inventory {
         kind = client,
         attributes("shop.item" = item.to_owned(), "shop.count" = i64::from(count)),
     )]
-    async fn reserve(&self, item: &str, count: u32) -> Result<u32, OrderError> {
+    pub async fn reserve(&self, item: &str, count: u32) -> Result<u32, OrderError> {
         tokio::time::sleep(Duration::from_millis(5)).await;
         let mut stock = self.stock.lock().await;
         let left = stock.get_mut(item).ok_or(OrderError::NotFound)?;
@@ -73,7 +84,7 @@ impl Inventory {
 
 /// Charges the customer. Large amounts take the payment provider a long time.
 #[instrument_errors(name = "shop.payment.charge", kind = client)]
-async fn charge(amount: u32) -> Result<(), OrderError> {
+pub async fn charge(amount: u32) -> Result<(), OrderError> {
     let delay = if amount > 1_000 { 2_000 } else { 10 };
     tokio::time::sleep(Duration::from_millis(delay)).await;
     Ok(())
@@ -86,26 +97,11 @@ async fn charge(amount: u32) -> Result<(), OrderError> {
     metric = "shop.order.place.duration",
     attributes("shop.item" = item.to_owned()),
 )]
-async fn place_order(inventory: &Inventory, item: &str, count: u32) -> Result<u32, OrderError> {
+pub async fn place_order(inventory: &Inventory, item: &str, count: u32) -> Result<u32, OrderError> {
     let price = inventory.reserve(item, count).await?;
     let total = price * count;
     tokio::time::timeout(Duration::from_millis(50), charge(total))
         .await
         .map_err(|_elapsed| OrderError::TimedOut)??;
     Ok(total)
-}
-
-/// Runs the service's three scenarios. Call it inside a tokio runtime, after
-/// the OpenTelemetry providers are installed.
-pub async fn run() {
-    let inventory = Inventory::new();
-    println!("order book: {:?}", place_order(&inventory, "book", 1).await);
-    println!(
-        "order unicorn (propagated error): {:?}",
-        place_order(&inventory, "unicorn", 1).await
-    );
-    println!(
-        "order piano (charge times out, cancelled): {:?}",
-        place_order(&inventory, "piano", 1).await
-    );
 }

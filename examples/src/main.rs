@@ -1,153 +1,95 @@
-//! A small resource store annotated with `#[instrument_errors]`. It installs
-//! the OpenTelemetry SDK with stdout exporters, runs a few operations (a
-//! success, a handled error, a propagated error, an `Ok` value that is a
-//! failure), then an async order service on tokio (nested calls, a
-//! propagated error, a timeout), and prints the spans, metric points and
-//! exception log records they produced.
+//! The instrument-errors example, one command, two modes.
 //!
-//! Run it with `cargo run -p instrument-errors-examples`.
+//! ```sh
+//! cargo run -p instrument-errors-examples
+//! ```
+//!
+//! * **Without OTLP configuration** (`OTEL_EXPORTER_OTLP_ENDPOINT` unset), it
+//!   records into the SDK's in-memory exporters and prints, for every call,
+//!   what was recorded: span name and kind, span status, `error.type`, the
+//!   duration point's attributes, the exception log record's severity. Add
+//!   `--raw` (or set `IE_EXAMPLE_RAW=1`) to also print the raw data, as
+//!   `opentelemetry-stdout`'s exporters write it.
+//! * **With `OTEL_EXPORTER_OTLP_ENDPOINT`** set, spans, metrics and logs go
+//!   to that OTLP collector, over `OTEL_EXPORTER_OTLP_PROTOCOL` (`grpc` or
+//!   `http/protobuf`, the default), with `service.name` from
+//!   `OTEL_SERVICE_NAME` (default `instrument-errors-example`). The three
+//!   providers are flushed and shut down before exit.
+//!
+//! ```sh
+//! OTEL_EXPORTER_OTLP_ENDPOINT=http://localhost:4318 cargo run -p instrument-errors-examples
+//! OTEL_EXPORTER_OTLP_ENDPOINT=http://localhost:4317 OTEL_EXPORTER_OTLP_PROTOCOL=grpc \
+//!     cargo run -p instrument-errors-examples
+//! ```
 
-mod async_service;
-mod logs;
+use std::process::ExitCode;
 
-use std::collections::HashMap;
-use std::fmt;
-use std::sync::Mutex;
+use instrument_errors_examples::report;
+use instrument_errors_examples::scenario::{Services, STEPS};
+use instrument_errors_examples::telemetry::{OtlpSettings, Pipeline};
 
-use instrument_errors::{instrument_errors, ErrorType};
-use opentelemetry::global;
-use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider};
-use opentelemetry_sdk::trace::SdkTracerProvider;
-
-/// Errors of the store. `error.type` is the variant name in snake_case, or
-/// the literal given with `#[error_type]`.
-#[derive(Debug, ErrorType)]
-enum StoreError {
-    #[error_type("timeout")]
-    TimedOut,
-    NotFound,
-    AlreadyExists,
-}
-
-impl fmt::Display for StoreError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            StoreError::TimedOut => "the store did not answer within 2s",
-            StoreError::NotFound => "no such resource",
-            StoreError::AlreadyExists => "the resource already exists",
-        })
-    }
-}
-
-impl std::error::Error for StoreError {}
-
-fn is_already_exists(e: &StoreError) -> bool {
-    matches!(e, StoreError::AlreadyExists)
-}
-
-/// A health probe's answer.
-#[derive(Debug)]
-struct Health {
-    status: u16,
-}
-
-struct Store {
-    items: Mutex<HashMap<String, String>>,
-}
-
-impl Store {
-    /// Creating a resource that exists is not a failure for this caller.
-    #[instrument_errors(
-        name = "acme.resource.create",
-        kind = client,
-        metric = "acme.resource.create.duration",
-        ok_if = is_already_exists,
-        attributes("acme.resource.id" = id),
-    )]
-    fn create(&self, id: &str, value: &str) -> Result<(), StoreError> {
-        let mut items = self.items.lock().expect("not poisoned");
-        if items.contains_key(id) {
-            return Err(StoreError::AlreadyExists);
-        }
-        items.insert(id.to_owned(), value.to_owned());
-        Ok(())
-    }
-
-    #[instrument_errors(name = "acme.resource.get", kind = client)]
-    fn get(&self, id: &str) -> Result<String, StoreError> {
-        self.items
-            .lock()
-            .expect("not poisoned")
-            .get(id)
-            .cloned()
-            .ok_or(StoreError::NotFound)
-    }
-
-    /// A request handler: the store's error propagates with `?`.
-    #[instrument_errors(name = "GET /resources/{id}", kind = server)]
-    fn handle_get(&self, id: &str) -> Result<String, StoreError> {
-        let value = self.get(id)?;
-        Ok(value.to_uppercase())
-    }
-
-    /// The probe returns `Ok` either way; a 5xx answer is a failure.
-    #[instrument_errors(
-        name = "acme.health",
-        error_if = |h: &Health| (h.status >= 500).then(|| h.status.to_string()),
-    )]
-    fn health(&self, status: u16) -> Result<Health, StoreError> {
-        if status == 0 {
-            return Err(StoreError::TimedOut);
-        }
-        Ok(Health { status })
-    }
-}
-
-fn main() {
-    let logger_provider = logs::install_logs();
-    let tracer_provider = SdkTracerProvider::builder()
-        .with_batch_exporter(opentelemetry_stdout::SpanExporter::default())
-        .build();
-    global::set_tracer_provider(tracer_provider.clone());
-    let meter_provider = SdkMeterProvider::builder()
-        .with_reader(
-            PeriodicReader::builder(opentelemetry_stdout::MetricExporter::default()).build(),
-        )
-        .build();
-    global::set_meter_provider(meter_provider.clone());
-
-    let store = Store {
-        items: Mutex::new(HashMap::new()),
-    };
-    println!("create r-1: {:?}", store.create("r-1", "first"));
-    println!(
-        "create r-1 again (handled): {:?}",
-        store.create("r-1", "again")
-    );
-    println!("GET r-1: {:?}", store.handle_get("r-1"));
-    println!("GET r-2 (propagated error): {:?}", store.handle_get("r-2"));
-    println!("health 200: {:?}", store.health(200).map(|h| h.status));
-    println!(
-        "health 503 (error_if): {:?}",
-        store.health(503).map(|h| h.status)
-    );
-    println!("health timeout: {:?}", store.health(0).map(|h| h.status));
-
-    // The async part: a tokio service with nested instrumented calls and a timeout.
-    tokio::runtime::Builder::new_multi_thread()
+fn main() -> ExitCode {
+    let raw = std::env::args().skip(1).any(|a| a == "--raw")
+        || std::env::var("IE_EXAMPLE_RAW").is_ok_and(|v| !v.is_empty() && v != "0");
+    // The async order service runs on this runtime; with OTLP/gRPC the
+    // exporters' connection task does too, so it outlives the shutdown.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .expect("a tokio runtime")
-        .block_on(async_service::run());
+        .expect("a tokio runtime");
+    let _entered = runtime.enter();
+    let services = Services::new(runtime.handle().clone());
 
-    println!("\n===== telemetry =====");
-    if let Err(e) = tracer_provider.shutdown() {
-        eprintln!("tracer shutdown: {e}");
+    let result = match OtlpSettings::from_env() {
+        None => {
+            let (pipeline, memory) = Pipeline::in_memory(raw);
+            install(&pipeline);
+            print!("{}", report::run(&pipeline, &memory, &services));
+            println!(
+                "In-memory exporters. `--raw` (or IE_EXAMPLE_RAW=1) also prints the raw data;\n\
+                 set OTEL_EXPORTER_OTLP_ENDPOINT (and OTEL_EXPORTER_OTLP_PROTOCOL=grpc|http/protobuf)\n\
+                 to export to an OTLP collector instead."
+            );
+            pipeline.shutdown()
+        }
+        Some(Err(message)) => {
+            eprintln!("{message}");
+            return ExitCode::FAILURE;
+        }
+        Some(Ok(settings)) => {
+            let pipeline = match Pipeline::otlp(&settings) {
+                Ok(pipeline) => pipeline,
+                Err(e) => {
+                    eprintln!("cannot build the OTLP exporters: {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            install(&pipeline);
+            for step in STEPS {
+                println!("{}  =>  {}", step.call, step.run(&services));
+            }
+            let result = pipeline.shutdown();
+            if result.is_ok() {
+                println!(
+                    "Spans, metrics and logs exported over OTLP ({}) to {}.",
+                    settings.protocol.as_str(),
+                    std::env::var("OTEL_EXPORTER_OTLP_ENDPOINT").unwrap_or_default()
+                );
+            }
+            result
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("telemetry shutdown: {e}");
+            ExitCode::FAILURE
+        }
     }
-    if let Err(e) = meter_provider.shutdown() {
-        eprintln!("meter shutdown: {e}");
-    }
-    if let Err(e) = logger_provider.shutdown() {
-        eprintln!("logger shutdown: {e}");
-    }
+}
+
+fn install(pipeline: &Pipeline) {
+    pipeline
+        .install(true)
+        .expect("no other global tracing subscriber is installed");
 }

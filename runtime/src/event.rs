@@ -16,15 +16,22 @@ use tracing::callsite::{Callsite as _, DefaultCallsite};
 use tracing::field::Value;
 use tracing::level_filters::{LevelFilter, STATIC_MAX_LEVEL};
 
+use opentelemetry_semantic_conventions::attribute;
+
 use crate::exception::ExceptionRecord;
 
-/// The names of the fields of every exception event, in this order; an
-/// operation with `handled_attribute` adds that name after them.
+/// The names of the fields of every exception event, in this order: the
+/// semantic conventions' `exception.type`, `exception.message`,
+/// `exception.stacktrace` and `code.function.name`; an operation with
+/// `handled_attribute` adds that name after them. The event's `FieldSet` is
+/// built from this array (no `tracing` macro, whose field names would have to
+/// be literal tokens), so the keys are the `opentelemetry-semantic-conventions`
+/// constants themselves.
 pub const EXCEPTION_FIELDS: [&str; 4] = [
-    "exception.type",
-    "exception.message",
-    "exception.stacktrace",
-    "code.function.name",
+    attribute::EXCEPTION_TYPE,
+    attribute::EXCEPTION_MESSAGE,
+    attribute::EXCEPTION_STACKTRACE,
+    attribute::CODE_FUNCTION_NAME,
 ];
 
 /// A `'static` `tracing` callsite for the exception event named `$name` at

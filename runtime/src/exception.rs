@@ -4,7 +4,7 @@
 //!
 //! OpenTelemetry's Logs API is, in Rust, a bridge API that libraries are not
 //! meant to call. So when an instrumented call fails with an exception, the
-//! runtime emits one [`tracing`] event, and the application decides where it
+//! runtime emits one [`tracing`](https://docs.rs/tracing) event, and the application decides where it
 //! goes:
 //!
 //! 1. the event is emitted **with the span of the operation the exception
@@ -30,7 +30,7 @@
 //! Any other subscriber sees the same event (`tracing_subscriber::fmt` prints
 //! it, with no `tracing` span prefix since it is a root: `code.function.name`
 //! says where it came from); without a subscriber it costs a check and goes
-//! nowhere. The crate re-exports [`tracing`] so that an application can
+//! nowhere. The crate re-exports [`tracing`](https://docs.rs/tracing) so that an application can
 //! install a subscriber without naming the dependency itself.
 //!
 //! Without OpenTelemetry providers (both globals no-op at a function's first
@@ -38,7 +38,7 @@
 //! function still emits its exception events, under the same rules, with no
 //! span to tie them to: a console subscriber shows escaped errors, once. With
 //! neither, the function records nothing (see
-//! [`CallSite`](crate::__private::CallSite)).
+//! [Providers](crate#providers)).
 //!
 //! # The record
 //!

@@ -9,6 +9,7 @@ use std::time::{Instant, SystemTime};
 
 use opentelemetry::trace::{SpanBuilder, SpanRef, Status, TraceContextExt, Tracer as _};
 use opentelemetry::{Context, KeyValue, Value};
+use opentelemetry_semantic_conventions::attribute;
 
 use crate::classify::{Failure, Verdict};
 use crate::exception::{self, Below, ExceptionRecord, Pending, MESSAGE_LIMIT};
@@ -646,12 +647,15 @@ fn add_span_event(
     message: Option<&str>,
     stacktrace: Option<&str>,
 ) {
-    let mut attributes = vec![KeyValue::new("exception.type", error_type)];
+    let mut attributes = vec![KeyValue::new(attribute::EXCEPTION_TYPE, error_type)];
     if let Some(m) = message {
-        attributes.push(KeyValue::new("exception.message", m.to_owned()));
+        attributes.push(KeyValue::new(attribute::EXCEPTION_MESSAGE, m.to_owned()));
     }
     if let Some(st) = stacktrace {
-        attributes.push(KeyValue::new("exception.stacktrace", st.to_owned()));
+        attributes.push(KeyValue::new(
+            attribute::EXCEPTION_STACKTRACE,
+            st.to_owned(),
+        ));
     }
     span.add_event("exception", attributes);
 }

@@ -45,8 +45,8 @@
 //! [`DURATION_BOUNDARIES`]. `code.function.name` is given when the span is
 //! created, so samplers see it. The duration is measured with the monotonic
 //! clock, and a recorded span normally ends at its start plus that duration,
-//! so span and metric point agree (see
-//! [`CallSite::start`](crate::__private::CallSite::start)).
+//! so span and metric point agree (except for the first recorded span on a
+//! thread after a sampled-out one, which the SDK times itself).
 //!
 //! * **Success**: status Unset, no `error.type` anywhere. Never `Ok`.
 //! * **Failure** (`Err` not accepted by `ok_if`, a value `error_if` rejects, or
@@ -120,7 +120,7 @@
 //! # Exceptions as log records
 //!
 //! A failure that raised an exception (an `Err` not accepted by `ok_if`, or a
-//! panic) is recorded **once**, as a [`tracing`] event named
+//! panic) is recorded **once**, as a [`tracing`](https://docs.rs/tracing) event named
 //! `<span name>.exception` (the span of the innermost instrumented function it
 //! escaped) with the fields `exception.type` (= `error.type`),
 //! `exception.message` (absent with `description = false`), when there is
@@ -175,7 +175,6 @@
 //! no span and no metric; it still emits its exception events if a global
 //! `tracing` subscriber was set by then (a console subscriber shows escaped
 //! errors without any OpenTelemetry setup), and otherwise records nothing.
-//! See [`CallSite`](crate::__private::CallSite).
 //!
 //! # Limits
 //!

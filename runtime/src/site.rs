@@ -13,10 +13,13 @@ use opentelemetry::{global, Context, InstrumentationScope, KeyValue};
 use crate::cardinality::ErrorTypes;
 use crate::exception::ExceptionRecord;
 
-/// `code.function.name`, the fully qualified name of the instrumented function.
-pub const CODE_FUNCTION_NAME: &str = "code.function.name";
-/// `error.type`, the low-cardinality class of a failure.
-pub const ERROR_TYPE: &str = "error.type";
+/// `code.function.name`, the fully qualified name of the instrumented function
+/// (from `opentelemetry-semantic-conventions`).
+pub const CODE_FUNCTION_NAME: &str =
+    opentelemetry_semantic_conventions::attribute::CODE_FUNCTION_NAME;
+/// `error.type`, the low-cardinality class of a failure (from
+/// `opentelemetry-semantic-conventions`).
+pub const ERROR_TYPE: &str = opentelemetry_semantic_conventions::attribute::ERROR_TYPE;
 /// The name of the duration histogram when the attribute is given no `metric`.
 pub const DEFAULT_METRIC: &str = "function.duration";
 /// Bucket boundaries, in seconds, advised by the semantic conventions for
