@@ -51,7 +51,9 @@ fn report_by_default() {
     for line in [
         r#"acme.resource.get (Client): status Error "no such resource", error.type not_found"#,
         "metric point: function.duration {code.function.name=instrument_errors_examples::store::get, error.type=not_found}",
-        "exception log: WARN acme.resource.get.exception",
+        "exception log: ERROR acme.resource.get.exception",
+        "exception log: DEBUG acme.resource.create.exception",
+        "exception log: WARN acme.health.exception",
         "exception log: ERROR shop.order.place.exception",
         "acme.health (Internal): status Error, error.type 503",
         "metric point: none (the future was cancelled: no duration)",
@@ -104,7 +106,7 @@ fn exports_over(protocol_var: Option<&str>, receiver_protocol: Protocol) {
     assert!(spans
         .iter()
         .all(|s| s.service_name.as_deref() == Some("example-under-test")));
-    assert_eq!(received.logs().len(), 4);
+    assert_eq!(received.logs().len(), 5);
     let points = received.points();
     assert!(points
         .iter()

@@ -237,6 +237,9 @@ fn spans_of(received: &Received, trace: TraceId) -> Vec<WireSpan> {
         .collect()
 }
 
+/// Exception log records per run: four exceptions and one handled error.
+const LOGS_PER_RUN: usize = 5;
+
 fn wait_for_run(received: &Arc<Received>, trace: TraceId, when: &str) {
     let arrived = received.wait_until(ARRIVAL, |r| {
         spans_of(r, trace).len() > SPANS_PER_RUN
@@ -244,7 +247,7 @@ fn wait_for_run(received: &Arc<Received>, trace: TraceId, when: &str) {
                 .iter()
                 .filter(|l| l.record.trace_id == trace.to_bytes())
                 .count()
-                == 4
+                == LOGS_PER_RUN
     });
     assert!(
         arrived,
@@ -383,8 +386,9 @@ fn check_wire(received: &Received, trace: TraceId, service_name: &str) {
         SpanKind::Client
     );
 
-    // Exception log records: once per exception, from the innermost
-    // function, with the failing span's trace id and span id.
+    // Exception log records: once per exception, tied to the span it
+    // escaped first (its trace id and span id), at the highest severity of
+    // the frames it escaped; and one DEBUG record for the handled error.
     let logs: Vec<_> = received
         .logs()
         .into_iter()
@@ -396,11 +400,21 @@ fn check_wire(received: &Received, trace: TraceId, service_name: &str) {
         events,
         [
             "acme.health.exception",
+            "acme.resource.create.exception",
             "acme.resource.get.exception",
             "shop.inventory.reserve.exception",
             "shop.order.place.exception",
         ],
         "{logs:#?}"
+    );
+    let (handled, logs): (Vec<_>, Vec<_>) = logs
+        .into_iter()
+        .partition(|l| l.record.event_name == "acme.resource.create.exception");
+    let handled = &handled[0];
+    assert_eq!(handled.record.severity_number(), SeverityNumber::Debug);
+    assert_eq!(
+        string_attribute(&handled.record.attributes, EXCEPTION_TYPE).as_deref(),
+        Some("already_exists")
     );
     for log in &logs {
         let span_name = log.record.event_name.trim_end_matches(".exception");
@@ -408,10 +422,12 @@ fn check_wire(received: &Received, trace: TraceId, service_name: &str) {
         let span = failing(span_name, exception_type.as_deref().unwrap_or("?"));
         assert_eq!(log.record.span_id, span.span.span_id, "{log:#?}");
         assert_eq!(log.record.trace_id, span.span.trace_id, "{log:#?}");
-        let (severity, text) = if span_name == "shop.order.place" {
-            (SeverityNumber::Error, "ERROR")
-        } else {
+        // WARN for the internal function's error returned to the caller;
+        // ERROR for those that escaped a server operation.
+        let (severity, text) = if span_name == "acme.health" {
             (SeverityNumber::Warn, "WARN")
+        } else {
+            (SeverityNumber::Error, "ERROR")
         };
         assert_eq!(log.record.severity_number(), severity, "{log:#?}");
         assert_eq!(log.record.severity_text, text, "{log:#?}");
