@@ -349,6 +349,7 @@ impl Held {
 }
 
 impl Drop for Held {
+    #[inline]
     fn drop(&mut self) {
         self.take().handled();
     }
