@@ -3,25 +3,23 @@
 //!
 //! # What the attribute instruments as a future
 //!
+//! The signature decides (see the crate's `instrument_errors` attribute):
+//!
 //! * `async fn`: free functions, methods (`&self`, `&mut self`, `self`),
 //!   generic ones, `async fn` in traits (implementations and default methods).
-//! * A function whose **last expression is an `async` block**, bare or inside
-//!   `Box::pin(..)`: `fn f(..) -> impl Future<Output = T> { ..; async move { .. } }`
-//!   or `-> Pin<Box<dyn Future<Output = T> + Send>>`. The statements before the
-//!   block (and the `attributes(..)`) run when the future is built; the
-//!   operation is the block.
-//! * `#[async_trait]` methods: `#[async_trait]` on the trait or impl expands
-//!   first and leaves `Box::pin(async move { .. })`, the form above.
+//! * `-> impl Future<Output = T>` and `-> impl IntoFuture<Output = T>`: the
+//!   body runs when the function is called and builds the future (whatever
+//!   its last expression is); the returned future is the operation.
+//! * `-> Pin<Box<dyn Future<Output = T> (+ Send) + '_>>` and every alias of it
+//!   (`BoxFuture`, `LocalBoxFuture`), found through the type system: the body
+//!   builds the box, which is returned in a box of its own around
+//!   [`Instrumented`]; a body ending in `Box::pin(async ..)` with no other
+//!   way out (what `#[async_trait]` writes) gets its `async` block
+//!   instrumented in place, in the same box.
 //!
-//! A function that visibly returns a future (`impl Future`, `dyn Future`,
-//! `impl IntoFuture` in its return type) built any other way (a call, a
-//! variable, an `async` block that is not the last expression) is a compile
-//! error: timing and classifying its construction would report an operation
-//! that took no time and never failed. End its body with
-//! `async move { <the future>.await }` or make it an `async fn`. A future
-//! behind a named type (`JoinHandle<T>`, a `BoxFuture` alias) cannot be seen
-//! by the macro: such a function is instrumented as a synchronous one, around
-//! the construction. Attributes on `async` closures are not supported by the
+//! Another named future type (`JoinHandle<T>`, `Ready<T>`, a generic
+//! `F: Future`) is a compile error: the runtime cannot return it instrumented
+//! in its own type. Attributes on `async` closures are not supported by the
 //! language on stable Rust; instrument a function they call.
 //!
 //! # When the span starts, and cancellation
