@@ -267,7 +267,12 @@ pub use tracing;
 /// functions returning futures (below). Only the signature decides how a call
 /// is recorded: a return type `Result<impl Trait, E>` is classified by `E`
 /// even when the body never names it. The function keeps its attributes
-/// (inner ones too), its lints and its `#[track_caller]` location.
+/// (inner ones too), its lints (`dead_code` and `#[expect]`, clippy's
+/// `missing_errors_doc`, `must_use_candidate`, `missing_panics_doc`, ...) and
+/// its `#[track_caller]` location. One exception: clippy's `unused_async`
+/// cannot fire on an instrumented `async fn`, whose expansion awaits the
+/// instrumented body. The expansion calls the runtime by path, except for
+/// the type-directed probes, methods named `ie_*`: those names are reserved.
 ///
 /// `#[track_caller]` functions run their body inline (not in a closure, which
 /// `#[track_caller]` does not reach): their `return` and `?` (on `Result` and
