@@ -27,8 +27,10 @@ enum Form<'a> {
     /// type system, whether it is a future to instrument or a plain value.
     Named(&'a Type),
     /// A return type with `impl Trait` parts that is not a future (`Result<impl
-    /// Iterator, E>`), or `!`: a synchronous call, with the `impl` parts
-    /// left to inference.
+    /// Iterator, E>`), `!`, or a type that is never a future (`Result<T, E>`,
+    /// `Option<T>`, `()`, a primitive, a shared reference, ...): a synchronous
+    /// call, with the `impl` parts left to inference. The type system is not
+    /// asked (it would give the same answer, at a cost in compile time).
     Opaque,
 }
 
@@ -48,16 +50,17 @@ pub fn expand(args: &Args, item: &ItemFn) -> syn::Result<TokenStream> {
             "`#[instrument_errors]` cannot be applied to a variadic function",
         ));
     }
-    let unit: Type = syn::parse_quote!(());
     let form = match &sig.output {
         _ if sig.asyncness.is_some() => Form::AsyncFn,
-        ReturnType::Default => Form::Named(&unit),
+        ReturnType::Default => Form::Opaque,
         ReturnType::Type(_, ty) => match future_bound(ty) {
             Some((output, into_future)) => Form::ImplFuture {
                 output,
                 into_future,
             },
-            None if contains_impl(ty) || matches!(**ty, Type::Never(_)) => Form::Opaque,
+            None if contains_impl(ty) || matches!(**ty, Type::Never(_)) || never_a_future(ty) => {
+                Form::Opaque
+            }
             None => Form::Named(ty),
         },
     };
@@ -194,9 +197,11 @@ pub fn expand(args: &Args, item: &ItemFn) -> syn::Result<TokenStream> {
             }
         }
         Form::Opaque => {
+            // The `impl Trait` parts are left to inference: the closure's
+            // argument type says the rest (the error type) up front.
             let classify = match &sig.output {
-                ReturnType::Type(_, ty) if matches!(**ty, Type::Never(_)) => classify(args, None),
-                _ => classify(args, Some(&ret_inferred)),
+                ReturnType::Type(_, ty) if contains_impl(ty) => classify(args, Some(&ret_inferred)),
+                _ => classify(args, None),
             };
             // Spanned at the body: a type error in the body ("return type
             // was inferred to be ...") points there, as on the plain function.
@@ -257,11 +262,21 @@ fn call_site(args: &Args, item: &ItemFn, site: &syn::Ident) -> TokenStream {
             None if kind == "server" || kind == "consumer" => "ERROR".to_owned(),
             None => "WARN".to_owned(),
         };
+        // The levels a record of this function can be emitted at: its own
+        // and the more severe ones (a record takes the highest severity of
+        // the frames it escapes; a panic is `ERROR`), and `DEBUG` for an
+        // error `ok_if` accepts. One `tracing` callsite each, and no more:
+        // they are most of the expansion's compile time.
+        const SEVERITY: [&str; 5] = ["ERROR", "WARN", "INFO", "DEBUG", "TRACE"];
+        let own = SEVERITY.iter().position(|l| *l == level).unwrap_or(1);
+        let levels = SEVERITY.iter().enumerate().filter_map(|(i, l)| {
+            (i <= own || (*l == "DEBUG" && args.ok_if.is_some())).then(|| format_ident!("{l}"))
+        });
         let level = format_ident!("{level}");
         let event = format!("{name}.exception");
         let handled = args.handled_attribute.iter();
         quote!(::core::option::Option::Some(
-            ::instrument_errors::__exception_sink!(#event, #level #(, #handled)*)
+            ::instrument_errors::__exception_sink!(#event, #level, [#(#levels),*] #(, #handled)*)
         ))
     };
     let handled_attribute = match &args.handled_attribute {
@@ -369,6 +384,30 @@ fn classify(args: &Args, param: Option<&TokenStream>) -> TokenStream {
                 #p::Split::Err(#err) => #on_err,
             }
         }
+    }
+}
+
+/// Whether the type is, by its spelling, never a future: a tuple, an array or
+/// slice, a shared reference, a primitive, or one of the standard types that
+/// functions return most (`Result`, `Option`, `String`, `Vec`, `Cow`, maps
+/// and sets). Anything else is left to the runtime's `Select`.
+fn never_a_future(ty: &Type) -> bool {
+    const NAMES: &[&str] = &[
+        "Result", "Option", "String", "Vec", "Cow", "HashMap", "BTreeMap", "HashSet", "BTreeSet",
+        "bool", "char", "str", "u8", "u16", "u32", "u64", "u128", "usize", "i8", "i16", "i32",
+        "i64", "i128", "isize", "f32", "f64",
+    ];
+    match ty {
+        Type::Tuple(_) | Type::Array(_) | Type::Slice(_) => true,
+        Type::Reference(r) => r.mutability.is_none(),
+        Type::Paren(t) => never_a_future(&t.elem),
+        Type::Group(t) => never_a_future(&t.elem),
+        Type::Path(p) if p.qself.is_none() => p
+            .path
+            .segments
+            .last()
+            .is_some_and(|s| NAMES.contains(&s.ident.to_string().as_str())),
+        _ => false,
     }
 }
 

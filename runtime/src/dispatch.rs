@@ -334,8 +334,12 @@ mod tests {
     type BoxFut<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
 
     fn block_on<F: Future>(f: F) -> F::Output {
-        let waker = std::task::Waker::noop();
-        let mut cx = std::task::Context::from_waker(waker);
+        struct Noop;
+        impl std::task::Wake for Noop {
+            fn wake(self: std::sync::Arc<Self>) {}
+        }
+        let waker = std::task::Waker::from(std::sync::Arc::new(Noop));
+        let mut cx = std::task::Context::from_waker(&waker);
         let mut f = std::pin::pin!(f);
         loop {
             if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) {

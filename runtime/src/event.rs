@@ -74,31 +74,34 @@ macro_rules! __exception_callsite {
 }
 
 /// The [`ExceptionSink`](crate::__private::ExceptionSink) of an operation:
-/// the event `$name`, at `$level` for its own errors, at any level for the
-/// records it emits (a severity reached in the callers, `DEBUG` for a handled
-/// error, `ERROR` for a panic); `$handled` is the `handled_attribute`.
+/// the event `$name`, at `$level` for its own errors, at one of `$levels` for
+/// the records it emits (a severity reached in the callers, `DEBUG` for a
+/// handled error, `ERROR` for a panic: the expansion lists those that can
+/// occur, most severe first); `$handled` is the `handled_attribute`.
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __exception_sink {
-    ($name:literal, $level:ident $(, $handled:literal)?) => {
+    ($name:literal, $level:ident, [$($levels:ident),+] $(, $handled:literal)?) => {
         $crate::__private::ExceptionSink {
             level: $crate::__private::tracing::Level::$level,
             emit: |record: &$crate::__private::ExceptionRecord<'_>,
                    level: $crate::__private::tracing::Level| {
-                use $crate::__private::tracing::Level;
-                let callsite = if level == Level::ERROR {
-                    $crate::__exception_callsite!($name, ERROR $(, $handled)?)
-                } else if level == Level::WARN {
-                    $crate::__exception_callsite!($name, WARN $(, $handled)?)
-                } else if level == Level::INFO {
-                    $crate::__exception_callsite!($name, INFO $(, $handled)?)
-                } else if level == Level::DEBUG {
-                    $crate::__exception_callsite!($name, DEBUG $(, $handled)?)
-                } else {
-                    $crate::__exception_callsite!($name, TRACE $(, $handled)?)
-                };
+                let callsite =
+                    $crate::__exception_sink!(@pick level, $name, [$($levels),+] $(, $handled)?);
                 $crate::__private::emit_exception(callsite, record);
             },
+        }
+    };
+    // The callsite of `$level`, among `$levels` (most severe first); a level
+    // not among them (none is asked for by the runtime) takes the last.
+    (@pick $level:ident, $name:literal, [$only:ident] $(, $handled:literal)?) => {
+        $crate::__exception_callsite!($name, $only $(, $handled)?)
+    };
+    (@pick $level:ident, $name:literal, [$first:ident, $($rest:ident),+] $(, $handled:literal)?) => {
+        if $level == $crate::__private::tracing::Level::$first {
+            $crate::__exception_callsite!($name, $first $(, $handled)?)
+        } else {
+            $crate::__exception_sink!(@pick $level, $name, [$($rest),+] $(, $handled)?)
         }
     };
 }
