@@ -269,9 +269,11 @@ fn call_site(args: &Args, item: &ItemFn, site: &syn::Ident) -> TokenStream {
         // they are most of the expansion's compile time.
         const SEVERITY: [&str; 5] = ["ERROR", "WARN", "INFO", "DEBUG", "TRACE"];
         let own = SEVERITY.iter().position(|l| *l == level).unwrap_or(1);
-        let levels = SEVERITY.iter().enumerate().filter_map(|(i, l)| {
-            (i <= own || (*l == "DEBUG" && args.ok_if.is_some())).then(|| format_ident!("{l}"))
-        });
+        let levels = SEVERITY
+            .iter()
+            .enumerate()
+            .filter(|(i, l)| *i <= own || (**l == "DEBUG" && args.ok_if.is_some()))
+            .map(|(_, l)| format_ident!("{l}"));
         let level = format_ident!("{level}");
         let event = format!("{name}.exception");
         let handled = args.handled_attribute.iter();
