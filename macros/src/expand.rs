@@ -203,9 +203,15 @@ pub fn expand(args: &Args, item: &ItemFn) -> syn::Result<TokenStream> {
                 ReturnType::Type(_, ty) if contains_impl(ty) => classify(args, Some(&ret_inferred)),
                 _ => classify(args, None),
             };
-            // Spanned at the body: a type error in the body ("return type
-            // was inferred to be ...") points there, as on the plain function.
-            let body_span = block.brace_token.span.join();
+            // With `impl Trait` in the return type, spanned at the body: a type
+            // error in the body ("return type was inferred to be ...") points
+            // there, as on the plain function. Otherwise the closure's return
+            // type already points it there, and the call keeps the macro's
+            // span (lints do not see it as the user's code).
+            let body_span = match &sig.output {
+                ReturnType::Type(_, ty) if contains_impl(ty) => block.brace_token.span.join(),
+                _ => Span::call_site(),
+            };
             quote_spanned! {body_span=>
                 ::instrument_errors::__private::Frame::#run(
                     ::instrument_errors::__private::CallSite::start(&#site, || #attributes),
