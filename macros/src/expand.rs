@@ -112,19 +112,32 @@ pub fn expand(args: &Args, item: &ItemFn) -> syn::Result<TokenStream> {
             let start = match form {
                 Form::Named(ty) => quote! {{
                     #selectors
-                    (&&#p::Select::<#ty>::NEW).ie_start(&#site, || #attributes)
+                    (&&#p::Select::<#ty>::NEW).ie_start_inline(&#site, || #attributes)
                 }},
                 _ => quote!(#p::CallSite::start(&#site, || #attributes)),
             };
-            let label = syn::Lifetime::new("'__ie_body", Span::mixed_site());
-            let inline = crate::inline::rewrite(block, &label)?;
-            let classify = classify(args, None);
             let frame = format_ident!("__ie_frame", span = Span::mixed_site());
-            quote! {
-                let #frame = #p::InlineFrame::enter(#start);
-                let #output_var: #ret = #label: #inline;
-                #p::InlineFrame::#finish(#frame, &#output_var, #classify #result_attributes);
-                #output_var
+            if matches!(&sig.output, ReturnType::Type(_, ty) if matches!(**ty, Type::Never(_))) {
+                // Never returns: only a panic ends it, which the frame's
+                // destructor records.
+                quote! {
+                    let #frame = #p::InlineFrame::enter(#start);
+                    #block
+                }
+            } else {
+                let label = syn::Lifetime::new("'__ie_body", Span::mixed_site());
+                let inline = crate::inline::rewrite(block, &label)?;
+                let classify = classify(args, None);
+                // A body that always diverges (`todo!()`) makes these
+                // unreachable; the user's own code is still linted.
+                quote! {
+                    let #frame = #p::InlineFrame::enter(#start);
+                    let #output_var: #ret = #label: #inline;
+                    #[allow(unreachable_code)]
+                    #p::InlineFrame::#finish(#frame, &#output_var, #classify #result_attributes);
+                    #[allow(unreachable_code)]
+                    #output_var
+                }
             }
         }
         Form::AsyncFn => {
@@ -374,7 +387,12 @@ fn classify(args: &Args, param: Option<&TokenStream>) -> TokenStream {
     let on_err = match &args.ok_if {
         Some(f) => {
             let ok_if = quote_spanned!(f.span()=> ::instrument_errors::__private::ok_if(#f, #err));
-            quote!(#p::Verdict::handled_if(#failure, #ok_if))
+            let handled = format_ident!("__ie_handled", span = Span::mixed_site());
+            // `ok_if` first: the user's `error_type` runs after it, as before.
+            quote!({
+                let #handled = #ok_if;
+                #p::Verdict::handled_if(#failure, #handled)
+            })
         }
         None => failure,
     };
@@ -510,7 +528,7 @@ fn tail_boxed_async(block: &Block) -> Option<(&[Stmt], &Expr, &ExprAsync)> {
 }
 
 /// Whether the tokens hold a `return` (or a `?`, which returns too).
-fn has_return(tokens: TokenStream) -> bool {
+pub fn has_return(tokens: TokenStream) -> bool {
     tokens.into_iter().any(|tt| match tt {
         TokenTree::Ident(i) => i == "return",
         TokenTree::Punct(p) => p.as_char() == '?',

@@ -3,15 +3,17 @@
 //! and `?`s become `break`s out of a labeled block, so that the outcome is
 //! still recorded.
 
-use proc_macro2::{TokenStream, TokenTree};
+use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
 use syn::spanned::Spanned as _;
 use syn::visit_mut::VisitMut;
 use syn::{Block, Expr, Macro};
 
-/// Macros of `std` and `core` that never return from the function they are
-/// written in (when their arguments hold no `return` or `?`).
+/// Macros of `std`, `core`, `tracing`, `log`, `anyhow` and `eyre` that never
+/// return from the function they are written in (when their arguments hold no
+/// `return` or `?`).
 const PLAIN_MACROS: &[&str] = &[
+    "anyhow",
     "assert",
     "assert_eq",
     "assert_ne",
@@ -19,29 +21,44 @@ const PLAIN_MACROS: &[&str] = &[
     "column",
     "concat",
     "dbg",
+    "debug",
     "debug_assert",
     "debug_assert_eq",
     "debug_assert_ne",
+    "debug_span",
     "env",
     "eprint",
     "eprintln",
+    "error",
+    "error_span",
+    "event",
+    "eyre",
     "file",
     "format",
     "format_args",
-    "include_str",
+    "format_err",
     "include_bytes",
+    "include_str",
+    "info",
+    "info_span",
     "line",
+    "log",
     "matches",
     "module_path",
     "option_env",
     "panic",
     "print",
     "println",
+    "span",
     "stringify",
     "todo",
+    "trace",
+    "trace_span",
     "unimplemented",
     "unreachable",
     "vec",
+    "warn",
+    "warn_span",
     "write",
     "writeln",
 ];
@@ -72,7 +89,7 @@ impl Rewriter<'_> {
             .map(|s| s.ident.to_string())
             .unwrap_or_default();
         let known = PLAIN_MACROS.contains(&name.as_str());
-        if known && !returns(mac.tokens.clone()) {
+        if known && !crate::expand::has_return(mac.tokens.clone()) {
             return;
         }
         let message = if known {
@@ -94,16 +111,6 @@ impl Rewriter<'_> {
             None => self.error = Some(error),
         }
     }
-}
-
-/// Whether macro tokens hold a `return` or a `?`.
-fn returns(tokens: TokenStream) -> bool {
-    tokens.into_iter().any(|tt| match tt {
-        TokenTree::Ident(i) => i == "return",
-        TokenTree::Punct(p) => p.as_char() == '?',
-        TokenTree::Group(g) => returns(g.stream()),
-        TokenTree::Literal(_) => false,
-    })
 }
 
 /// `break label value`, built directly (`syn` does not parse a labeled

@@ -52,6 +52,13 @@ pub trait ViaSync<R> {
         A: FnOnce() -> I,
         I: IntoIterator<Item = KeyValue>;
 
+    /// Starts the call of a `#[track_caller]` function, whose body runs
+    /// inline (see [`crate::__private::InlineFrame`]).
+    fn ie_start_inline<A, I>(self, site: &'static CallSite, attributes: A) -> Frame
+    where
+        A: FnOnce() -> I,
+        I: IntoIterator<Item = KeyValue>;
+
     /// Runs `body` as the call `frame` (see [`Frame::run`]).
     fn ie_run<B, C>(self, frame: Frame, body: B, classify: C) -> R
     where
@@ -76,6 +83,15 @@ pub trait ViaSync<R> {
 impl<R> ViaSync<R> for Select<R> {
     #[inline(always)]
     fn ie_start<A, I>(self, site: &'static CallSite, attributes: A) -> Frame
+    where
+        A: FnOnce() -> I,
+        I: IntoIterator<Item = KeyValue>,
+    {
+        CallSite::start(site, attributes)
+    }
+
+    #[inline(always)]
+    fn ie_start_inline<A, I>(self, site: &'static CallSite, attributes: A) -> Frame
     where
         A: FnOnce() -> I,
         I: IntoIterator<Item = KeyValue>,
@@ -119,10 +135,23 @@ impl<R> ViaSync<R> for Select<R> {
 )]
 pub trait UnsupportedFutureType {}
 
+/// A future returned by a `#[track_caller]` function.
+#[diagnostic::on_unimplemented(
+    message = "`#[instrument_errors]` cannot instrument a `#[track_caller]` function returning the future `{Self}`",
+    label = "`#[track_caller]` does not reach into the future, which is where the operation runs",
+    note = "remove `#[track_caller]`: the returned future is then instrumented from its first poll to its completion"
+)]
+pub trait TrackCallerFuture {}
+
 /// The error branch for futures of a named type (see [`UnsupportedFutureType`]).
 pub trait ViaNamedFuture<R> {
     /// Never callable: its bound is never met.
     fn ie_start<A>(self, site: &'static CallSite, attributes: A)
+    where
+        R: UnsupportedFutureType;
+
+    /// Never callable: its bound is never met.
+    fn ie_start_inline<A>(self, site: &'static CallSite, attributes: A) -> Frame
     where
         R: UnsupportedFutureType;
 
@@ -155,6 +184,13 @@ impl<R: Future> ViaNamedFuture<R> for &Select<R> {
     {
     }
 
+    fn ie_start_inline<A>(self, _: &'static CallSite, _: A) -> Frame
+    where
+        R: UnsupportedFutureType,
+    {
+        unreachable!("no type implements UnsupportedFutureType")
+    }
+
     fn ie_run<B, C>(self, (): (), _: B, _: C) -> R
     where
         R: UnsupportedFutureType,
@@ -184,6 +220,11 @@ macro_rules! boxed_future {
             fn ie_start<A, I>(self, site: &'static CallSite, attributes: A) -> (&'static CallSite, I)
             where
                 A: FnOnce() -> I;
+
+            /// Never callable: its bound is never met.
+            fn ie_start_inline<A>(self, site: &'static CallSite, attributes: A) -> Frame
+            where
+                Pin<Box<dyn Future<Output = T> $($bounds)* + 'f>>: TrackCallerFuture;
 
             /// Builds the future with `body` (outside the span) and returns it
             /// instrumented.
@@ -220,6 +261,13 @@ macro_rules! boxed_future {
                 A: FnOnce() -> I,
             {
                 (site, attributes())
+            }
+
+            fn ie_start_inline<A>(self, _: &'static CallSite, _: A) -> Frame
+            where
+                Pin<Box<dyn Future<Output = T> $($bounds)* + 'f>>: TrackCallerFuture,
+            {
+                unreachable!("no type implements TrackCallerFuture")
             }
 
             #[inline(always)]

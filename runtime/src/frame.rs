@@ -446,12 +446,16 @@ impl Frame {
             (Some(_), Raised::Panic) => panic_backtrace(),
             (Some(_), Raised::Error) => failure.error.and_then(exception::source_chain),
         };
-        if let Some(span) = span.as_ref().filter(|_| recording) {
-            span.set_attribute(KeyValue::new(ERROR_TYPE, error_type));
-            if state.span_event && sink.is_some() {
-                add_span_event(span, error_type, message.as_deref(), stacktrace.as_deref());
+        // The SDK's calls are contained one by one: `outcome` may own a
+        // pending record, which a panic unwinding out of here would lose.
+        let _ = catch_unwind(AssertUnwindSafe(|| {
+            if let Some(span) = span.as_ref().filter(|_| recording) {
+                span.set_attribute(KeyValue::new(ERROR_TYPE, error_type));
+                if state.span_event && sink.is_some() {
+                    add_span_event(span, error_type, message.as_deref(), stacktrace.as_deref());
+                }
             }
-        }
+        }));
         let outcome = match sink {
             None => outcome,
             Some(sink) if raised == Raised::Panic => {
@@ -484,13 +488,15 @@ impl Frame {
                 Below::pending(pending)
             }
         };
-        if let Some(span) = &span {
-            if recording {
-                span.set_status(Status::error(message.unwrap_or_default()));
+        let _ = catch_unwind(AssertUnwindSafe(|| {
+            if let Some(span) = &span {
+                if recording {
+                    span.set_status(Status::error(message.unwrap_or_default()));
+                }
+                timing.end(span);
             }
-            timing.end(span);
-        }
-        self.record_duration(state, timing.seconds, Some(Value::from(error_type)));
+            self.record_duration(state, timing.seconds, Some(Value::from(error_type)));
+        }));
         outcome
     }
 

@@ -16,7 +16,9 @@ use opentelemetry::{Context, ContextGuard};
 
 use crate::classify::{Failure, Verdict};
 use crate::exception::{self, Below};
-use crate::frame::{classify_contained, AfterCall as _, Frame, WithResultAttributes, PANIC};
+use crate::frame::{
+    classify_contained, AfterCall, Frame, NoResultAttributes, WithResultAttributes, PANIC,
+};
 use crate::value::ResultAttributes;
 
 /// A call of a `#[track_caller]` function while its body runs.
@@ -53,28 +55,17 @@ impl InlineFrame {
 
     /// Records the returned value, classified by `classify`.
     #[inline]
-    pub fn finish<R, C>(mut self, out: &R, classify: C)
+    pub fn finish<R, C>(self, out: &R, classify: C)
     where
         C: for<'a> FnOnce(&'a R) -> Verdict<'a>,
     {
-        if let Some(mut frame) = self.frame.take() {
-            let below = exception::exchange(Below::Nothing);
-            frame.finish(
-                classify_contained(classify, out),
-                below,
-                false,
-                self.outermost,
-            );
-            // Finished: it holds nothing left to end or emit.
-            std::mem::forget(frame);
-        }
-        drop(self.guard.take());
+        self.finish_inner(out, classify, NoResultAttributes);
     }
 
     /// [`InlineFrame::finish`] for a function with `result_attributes = f`.
     #[inline]
     pub fn finish_with_result_attributes<R, C, A, J>(
-        mut self,
+        self,
         out: &R,
         classify: C,
         result_attributes: A,
@@ -82,10 +73,19 @@ impl InlineFrame {
         C: for<'a> FnOnce(&'a R) -> Verdict<'a>,
         A: FnOnce(&R) -> ResultAttributes<J>,
     {
+        self.finish_inner(out, classify, WithResultAttributes(Some(result_attributes)));
+    }
+
+    #[inline]
+    fn finish_inner<R, C, H>(mut self, out: &R, classify: C, mut after: H)
+    where
+        C: for<'a> FnOnce(&'a R) -> Verdict<'a>,
+        H: AfterCall<R>,
+    {
         if let Some(mut frame) = self.frame.take() {
             let below = exception::exchange(Below::Nothing);
             let verdict = classify_contained(classify, out);
-            WithResultAttributes(Some(result_attributes)).after(&frame, out);
+            after.after(&frame, out);
             frame.finish(verdict, below, false, self.outermost);
             // Finished: it holds nothing left to end or emit.
             std::mem::forget(frame);

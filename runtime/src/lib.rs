@@ -276,9 +276,13 @@ pub use tracing;
 ///
 /// `#[track_caller]` functions run their body inline (not in a closure, which
 /// `#[track_caller]` does not reach): their `return` and `?` (on `Result` and
-/// `Option`) are seen by the attribute; a macro call that may return unseen
-/// (`bail!`, `ensure!`, a `?` inside `println!(..)`) is a compile error, and a
-/// panic is recorded without its message.
+/// `Option`) are seen by the attribute. Since a macro could return unseen, a
+/// macro call there must be one known not to (the formatting, assertion and
+/// panic macros of `std`, the event and span macros of `tracing` and `log`,
+/// `anyhow!`, `eyre!`), with no `return` or `?` in its arguments; any other
+/// (`bail!`, `ensure!`, your own) is a compile error that says what to write.
+/// Such a function may not return a future, and a panic in it is recorded
+/// without its message.
 ///
 /// # Async
 ///
@@ -409,8 +413,8 @@ pub mod __private {
     };
     pub use crate::dispatch::{
         once, output_of, typed_future, typed_future_as, typed_future_from, typed_into_future_from,
-        Select, UnsupportedFutureType, ViaBoxedLocalFuture, ViaBoxedSendFuture, ViaNamedFuture,
-        ViaSync,
+        Select, TrackCallerFuture, UnsupportedFutureType, ViaBoxedLocalFuture, ViaBoxedSendFuture,
+        ViaNamedFuture, ViaSync,
     };
     pub use crate::error_type::{Downcast, Downcaster, ViaDowncast, ViaNoDowncast};
     pub use crate::event::{emit_exception, EXCEPTION_FIELDS};
