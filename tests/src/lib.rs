@@ -41,18 +41,7 @@ pub struct Telemetry {
 pub fn telemetry() -> &'static Telemetry {
     static TELEMETRY: OnceLock<Telemetry> = OnceLock::new();
     TELEMETRY.get_or_init(|| {
-        let spans = InMemorySpanExporter::default();
-        let tracer_provider = SdkTracerProvider::builder()
-            .with_simple_exporter(spans.clone())
-            .build();
-        global::set_tracer_provider(tracer_provider.clone());
-
-        let metrics = InMemoryMetricExporter::default();
-        let meter_provider = SdkMeterProvider::builder()
-            .with_reader(PeriodicReader::builder(metrics.clone()).build())
-            .build();
-        global::set_meter_provider(meter_provider.clone());
-
+        let (spans, tracer_provider, metrics, meter_provider) = install_traces_and_metrics();
         let (logs, logger_provider) = install_logs();
 
         Telemetry {
@@ -204,11 +193,39 @@ pub fn logs_only() -> &'static LogsOnly {
 
 /// An SDK logger provider with an in-memory exporter, fed by a global
 /// `tracing` subscriber through `opentelemetry-appender-tracing`.
-fn install_logs() -> (InMemoryLogExporter, SdkLoggerProvider) {
+/// Installs the SDK, with in-memory exporters, as the global tracer and
+/// meter providers (no `tracing` subscriber), and returns them.
+pub fn install_traces_and_metrics() -> (
+    InMemorySpanExporter,
+    SdkTracerProvider,
+    InMemoryMetricExporter,
+    SdkMeterProvider,
+) {
+    let spans = InMemorySpanExporter::default();
+    let tracer_provider = SdkTracerProvider::builder()
+        .with_simple_exporter(spans.clone())
+        .build();
+    global::set_tracer_provider(tracer_provider.clone());
+    let metrics = InMemoryMetricExporter::default();
+    let meter_provider = SdkMeterProvider::builder()
+        .with_reader(PeriodicReader::builder(metrics.clone()).build())
+        .build();
+    global::set_meter_provider(meter_provider.clone());
+    (spans, tracer_provider, metrics, meter_provider)
+}
+
+/// An SDK logger provider exporting to memory, for a `tracing` bridge the
+/// caller installs.
+pub fn in_memory_logger() -> (InMemoryLogExporter, SdkLoggerProvider) {
     let logs = InMemoryLogExporter::default();
     let logger_provider = SdkLoggerProvider::builder()
         .with_simple_exporter(logs.clone())
         .build();
+    (logs, logger_provider)
+}
+
+fn install_logs() -> (InMemoryLogExporter, SdkLoggerProvider) {
+    let (logs, logger_provider) = in_memory_logger();
     let subscriber =
         tracing_subscriber::registry().with(OpenTelemetryTracingBridge::new(&logger_provider));
     tracing::subscriber::set_global_default(subscriber).expect("no other subscriber");
@@ -267,5 +284,74 @@ pub fn error_description(span: &SpanData) -> Option<String> {
     match &span.status {
         Status::Error { description } => Some(description.to_string()),
         _ => None,
+    }
+}
+
+/// A global allocator that counts the live heap, in bytes, for tests of
+/// memory growth. Declare it in the test binary and read it with
+/// [`LiveHeap::live`]:
+///
+/// ```ignore
+/// #[global_allocator]
+/// static ALLOCATOR: LiveHeap = LiveHeap::new();
+/// ```
+#[derive(Debug)]
+pub struct LiveHeap {
+    live: std::sync::atomic::AtomicIsize,
+}
+
+impl LiveHeap {
+    /// An allocator that has counted nothing yet.
+    #[must_use]
+    pub const fn new() -> Self {
+        LiveHeap {
+            live: std::sync::atomic::AtomicIsize::new(0),
+        }
+    }
+
+    /// Bytes allocated and not freed since the program started.
+    pub fn live(&self) -> isize {
+        self.live.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    fn add(&self, bytes: isize) {
+        self.live
+            .fetch_add(bytes, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+impl Default for LiveHeap {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+// SAFETY: every method forwards to `System` and only adds bookkeeping.
+#[allow(clippy::cast_possible_wrap)]
+unsafe impl std::alloc::GlobalAlloc for LiveHeap {
+    unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
+        let p = std::alloc::System.alloc(layout);
+        if !p.is_null() {
+            self.add(layout.size() as isize);
+        }
+        p
+    }
+    unsafe fn alloc_zeroed(&self, layout: std::alloc::Layout) -> *mut u8 {
+        let p = std::alloc::System.alloc_zeroed(layout);
+        if !p.is_null() {
+            self.add(layout.size() as isize);
+        }
+        p
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
+        std::alloc::System.dealloc(ptr, layout);
+        self.add(-(layout.size() as isize));
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: std::alloc::Layout, new_size: usize) -> *mut u8 {
+        let p = std::alloc::System.realloc(ptr, layout, new_size);
+        if !p.is_null() {
+            self.add(new_size as isize - layout.size() as isize);
+        }
+        p
     }
 }

@@ -11,33 +11,19 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use instrument_errors::{instrument_errors, ErrorType};
-use instrument_errors_tests::{attr, Log, Telemetry};
+use instrument_errors_tests::{attr, in_memory_logger, install_traces_and_metrics, Log, Telemetry};
 use opentelemetry::logs::Severity;
 use opentelemetry::trace::{Status, TracerProvider as _};
-use opentelemetry::{global, Value};
+use opentelemetry::Value;
 use opentelemetry_appender_tracing::layer::OpenTelemetryTracingBridge;
-use opentelemetry_sdk::logs::{InMemoryLogExporter, SdkLoggerProvider};
-use opentelemetry_sdk::metrics::{InMemoryMetricExporter, PeriodicReader, SdkMeterProvider};
-use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider, SpanData};
+use opentelemetry_sdk::trace::SpanData;
 use tracing_subscriber::layer::SubscriberExt as _;
 
 fn telemetry() -> &'static Telemetry {
     static TELEMETRY: OnceLock<Telemetry> = OnceLock::new();
     TELEMETRY.get_or_init(|| {
-        let spans = InMemorySpanExporter::default();
-        let tracer_provider = SdkTracerProvider::builder()
-            .with_simple_exporter(spans.clone())
-            .build();
-        global::set_tracer_provider(tracer_provider.clone());
-        let metrics = InMemoryMetricExporter::default();
-        let meter_provider = SdkMeterProvider::builder()
-            .with_reader(PeriodicReader::builder(metrics.clone()).build())
-            .build();
-        global::set_meter_provider(meter_provider.clone());
-        let logs = InMemoryLogExporter::default();
-        let logger_provider = SdkLoggerProvider::builder()
-            .with_simple_exporter(logs.clone())
-            .build();
+        let (spans, tracer_provider, metrics, meter_provider) = install_traces_and_metrics();
+        let (logs, logger_provider) = in_memory_logger();
         let subscriber = tracing_subscriber::registry()
             .with(tracing_opentelemetry::layer().with_tracer(tracer_provider.tracer("tracing")))
             .with(OpenTelemetryTracingBridge::new(&logger_provider));

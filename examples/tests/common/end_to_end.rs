@@ -6,9 +6,7 @@
 //! One run per process: the OpenTelemetry globals, the per-call-site
 //! instruments and the live-heap counter are process-wide.
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicIsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -26,44 +24,8 @@ use opentelemetry_semantic_conventions::attribute::{
 
 use super::{did_not_hang, string_attribute, Received, Receiver, WireSpan};
 
-struct Counting;
-
-static LIVE: AtomicIsize = AtomicIsize::new(0);
-
-// SAFETY: every method forwards to `System` and only adds bookkeeping.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let p = System.alloc(layout);
-        if !p.is_null() {
-            LIVE.fetch_add(layout.size() as isize, Ordering::Relaxed);
-        }
-        p
-    }
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        let p = System.alloc_zeroed(layout);
-        if !p.is_null() {
-            LIVE.fetch_add(layout.size() as isize, Ordering::Relaxed);
-        }
-        p
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        System.dealloc(ptr, layout);
-        LIVE.fetch_sub(layout.size() as isize, Ordering::Relaxed);
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        let p = System.realloc(ptr, layout, new_size);
-        if !p.is_null() {
-            LIVE.fetch_add(
-                new_size as isize - layout.size() as isize,
-                Ordering::Relaxed,
-            );
-        }
-        p
-    }
-}
-
 #[global_allocator]
-static ALLOCATOR: Counting = Counting;
+static ALLOCATOR: instrument_errors_tests::LiveHeap = instrument_errors_tests::LiveHeap::new();
 
 /// The capacity of the span and log batch queues in this run.
 const QUEUE: usize = 256;
@@ -214,14 +176,14 @@ fn bounded_memory_while_down(handle: &tokio::runtime::Handle) {
     for _ in 0..ROUNDS / 4 {
         round(handle);
     }
-    let start = LIVE.load(Ordering::SeqCst);
+    let start = ALLOCATOR.live();
     let rounds = handle.clone();
     did_not_hang("calls while the receiver is down", HANG, move || {
         for _ in 0..ROUNDS {
             round(&rounds);
         }
     });
-    let growth = LIVE.load(Ordering::SeqCst) - start;
+    let growth = ALLOCATOR.live() - start;
     eprintln!("live heap growth over {ROUNDS} rounds with the receiver down: {growth} bytes");
     assert!(
         growth < SLACK,
