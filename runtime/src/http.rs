@@ -47,8 +47,12 @@
 //!
 //! [`ErrorType`]: crate::ErrorType
 
+use std::fmt::Display;
+
 use ::http::{response, Response, StatusCode};
 use opentelemetry::KeyValue;
+
+use crate::classify::Probe;
 use opentelemetry_semantic_conventions::attribute::HTTP_RESPONSE_STATUS_CODE;
 
 use crate::cardinality::OTHER;
@@ -119,6 +123,51 @@ impl<T: ResponseStatus + ?Sized> ResponseStatus for Box<T> {
     #[inline]
     fn response_status(&self) -> Option<StatusCode> {
         (**self).response_status()
+    }
+}
+
+impl crate::protocol::Protocol for crate::protocol::Http {
+    type Status = StatusCode;
+
+    #[inline]
+    fn is_failure(side: crate::protocol::Side, status: StatusCode) -> bool {
+        match side {
+            crate::protocol::Side::Server => status.is_server_error(),
+            crate::protocol::Side::Client => status.as_u16() >= 400,
+        }
+    }
+
+    #[inline]
+    fn error_type(status: StatusCode) -> &'static str {
+        error_type(status)
+    }
+
+    #[inline]
+    fn attribute(status: StatusCode) -> KeyValue {
+        KeyValue::new(HTTP_RESPONSE_STATUS_CODE, i64::from(status.as_u16()))
+    }
+}
+
+impl<T: ResponseStatus + ?Sized> crate::protocol::ViaStatus
+    for crate::protocol::StatusOf<'_, crate::protocol::Http, T>
+{
+    type Status = StatusCode;
+
+    #[inline]
+    fn ie_status(&self) -> Option<StatusCode> {
+        self.value().response_status()
+    }
+}
+
+impl<'a, T: Display> Probe<'a, (StatusCode, T)> {
+    /// The description of an `Err((StatusCode, message))` (axum's error
+    /// replies): the message's `Display`. An inherent method, so the
+    /// expansion's `(&Probe(e)).ie_message()` picks it; a tuple has no
+    /// `Display` of its own.
+    #[inline]
+    pub fn ie_message(&self) -> Option<&'a dyn Display> {
+        let message: &'a T = &self.0 .1;
+        Some(message)
     }
 }
 

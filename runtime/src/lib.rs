@@ -216,6 +216,7 @@
 mod cardinality;
 mod classify;
 mod dispatch;
+mod entry;
 mod error_type;
 mod event;
 pub mod exception;
@@ -226,6 +227,7 @@ pub mod grpc;
 #[cfg(feature = "http")]
 pub mod http;
 mod inline;
+mod protocol;
 mod site;
 mod value;
 
@@ -409,21 +411,30 @@ impl<E: ErrorType + ?Sized> ErrorType for Box<E> {
 pub mod __private {
     pub use crate::classify::{
         error_if, error_type, ok_if, Failure, NotAResult, Outcome, Probe, ReturnTypeIsNotAResult,
-        Split, Verdict, ViaDisplay, ViaError, ViaErrorType, ViaNoDisplay, ViaNoError, ViaTypeName,
+        Split, Verdict, ViaDisplay, ViaError, ViaErrorType, ViaKnownErrorType, ViaNoDisplay,
+        ViaNoError, ViaTypeName, ViaUnknownErrorType,
     };
     pub use crate::dispatch::{
         once, output_of, typed_future, typed_future_as, typed_future_from, typed_into_future_from,
         Select, TrackCallerFuture, UnsupportedFutureType, ViaBoxedLocalFuture, ViaBoxedSendFuture,
         ViaNamedFuture, ViaSync,
     };
+    pub use crate::entry::{
+        After, CurrentContext, Eager, Entry, ExplicitParent, IntoParent, Lazy, Links,
+        MetricAttributes, NoLinks, NoMetricAttributes, Parent, SpanAttributes, SpanLinks, Start,
+    };
     pub use crate::error_type::{Downcast, Downcaster, ViaDowncast, ViaNoDowncast};
     pub use crate::event::{emit_exception, EXCEPTION_FIELDS};
     pub use crate::exception::ExceptionRecord;
-    pub use crate::frame::{AfterCall, Frame, NoResultAttributes, WithResultAttributes};
+    pub use crate::frame::Frame;
     pub use crate::future::Instrumented;
     pub use crate::inline::{Branch, FromResidual, InlineFrame};
+    pub use crate::protocol::{
+        flag_err, flag_error_type, flag_ok, status_attribute, Grpc, Http, Protocol, Side, StatusOf,
+        ViaNoStatus, ViaStatus,
+    };
     pub use crate::site::{CallSite, ExceptionSink, Info, Kind};
-    pub use crate::value::{attribute, result_attributes, AttributeValue, ResultAttributes};
+    pub use crate::value::{attribute, AttributeValue};
     pub use inventory;
     pub use opentelemetry::KeyValue;
     pub use tracing;
