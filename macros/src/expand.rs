@@ -312,14 +312,16 @@ fn call_site(args: &Args, item: &ItemFn, site: &syn::Ident) -> TokenStream {
         // The levels a record of this function can be emitted at: its own
         // and the more severe ones (a record takes the highest severity of
         // the frames it escapes; a panic is `ERROR`), and `DEBUG` for an
-        // error `ok_if` accepts. One `tracing` callsite each, and no more:
+        // error `ok_if` (or a protocol flag) accepts. One `tracing` callsite
+        // each, and no more:
         // they are most of the expansion's compile time.
         const SEVERITY: [&str; 5] = ["ERROR", "WARN", "INFO", "DEBUG", "TRACE"];
+        let handles = args.ok_if.is_some() || args.protocol.is_some();
         let own = SEVERITY.iter().position(|l| *l == level).unwrap_or(1);
         let levels = SEVERITY
             .iter()
             .enumerate()
-            .filter(|(i, l)| *i <= own || (**l == "DEBUG" && args.ok_if.is_some()))
+            .filter(|(i, l)| *i <= own || (**l == "DEBUG" && handles))
             .map(|(_, l)| format_ident!("{l}"));
         let level = format_ident!("{level}");
         let event = format!("{name}.exception");

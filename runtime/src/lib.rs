@@ -386,7 +386,9 @@ pub use instrument_errors_macros::ErrorType;
 /// [the values reported](crate#the-errortype-values).
 #[diagnostic::on_unimplemented(
     message = "`{Self}` does not implement `instrument_errors::ErrorType`",
-    label = "add `#[derive(ErrorType)]` to the error type, or implement `ErrorType` for it"
+    label = "instrument-errors needs the `error.type` of this error",
+    note = "give the function `error_type = |e: &E| ...` (a function returning the value), or, \
+            for a wrapper of it, `#[error_type(\"...\")]` on the variant that holds it"
 )]
 pub trait ErrorType {
     /// The `error.type` value for this error.
