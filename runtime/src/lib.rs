@@ -215,6 +215,8 @@
 
 mod cardinality;
 mod classify;
+#[cfg(feature = "sqlx")]
+pub mod db;
 mod dispatch;
 mod error_type;
 mod event;
@@ -403,6 +405,61 @@ impl<E: ErrorType + ?Sized> ErrorType for Box<E> {
     }
 }
 
+/// Puts hand-written [`ErrorType`] implementations in the list that
+/// type-erased errors are searched with, as `#[derive(ErrorType)]` does for
+/// derived types, so that an `anyhow::Error`, `eyre::Report` or
+/// `Box<dyn Error>` wrapping one of these types reports its value (see
+/// [type-erased errors](crate#type-erased-errors)).
+///
+/// Each type must be a non-generic (or fully instantiated) `'static` type
+/// implementing both `std::error::Error` and [`ErrorType`]. Write it once
+/// per type, at module level, in any module of any crate of the program.
+///
+/// ```
+/// use std::borrow::Cow;
+/// use instrument_errors::ErrorType;
+///
+/// #[derive(Debug)]
+/// struct RepoError(u16);
+/// impl std::fmt::Display for RepoError {
+///     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+///         write!(f, "repository error {}", self.0)
+///     }
+/// }
+/// impl std::error::Error for RepoError {}
+/// impl ErrorType for RepoError {
+///     fn error_type(&self) -> Cow<'static, str> {
+///         if self.0 == 404 { Cow::Borrowed("not_found") } else { Cow::Borrowed("repository") }
+///     }
+/// }
+///
+/// instrument_errors::register_error_type!(RepoError);
+///
+/// let erased: Box<dyn std::error::Error + Send + Sync> = Box::new(RepoError(404));
+/// assert_eq!(erased.error_type(), "not_found");
+/// ```
+///
+/// Registration works where `#[derive(ErrorType)]`'s does (Linux, Android,
+/// macOS, iOS, FreeBSD, Windows, WebAssembly); elsewhere the root-cause rule
+/// applies.
+#[macro_export]
+macro_rules! register_error_type {
+    ($($ty:ty),+ $(,)?) => {$(
+        $crate::__private::inventory::submit! {
+            $crate::__private::Downcaster::new({
+                fn __ie_downcast(
+                    error: &(dyn ::std::error::Error + 'static),
+                ) -> ::core::option::Option<::std::borrow::Cow<'static, str>> {
+                    error
+                        .downcast_ref::<$ty>()
+                        .map(<$ty as $crate::ErrorType>::error_type)
+                }
+                __ie_downcast
+            })
+        }
+    )+};
+}
+
 /// The API the expansion of `#[instrument_errors]` calls. Not public API:
 /// it may change in any release.
 #[doc(hidden)]
@@ -416,7 +473,10 @@ pub mod __private {
         Select, TrackCallerFuture, UnsupportedFutureType, ViaBoxedLocalFuture, ViaBoxedSendFuture,
         ViaNamedFuture, ViaSync,
     };
-    pub use crate::error_type::{Downcast, Downcaster, ViaDowncast, ViaNoDowncast};
+    pub use crate::error_type::{
+        Downcast, Downcaster, TransparentField, ViaDowncast, ViaFieldError, ViaFieldErrorType,
+        ViaFieldTypeName, ViaNoDowncast,
+    };
     pub use crate::event::{emit_exception, EXCEPTION_FIELDS};
     pub use crate::exception::ExceptionRecord;
     pub use crate::frame::{AfterCall, Frame, NoResultAttributes, WithResultAttributes};
