@@ -41,23 +41,22 @@ pub fn derive(input: &DeriveInput) -> syn::Result<TokenStream> {
                     }
                 };
                 match given {
-                    Some(given @ (Given::Transparent(_) | Given::With(..))) => match only_field(
-                        &variant.fields,
-                        &given,
-                    ) {
-                        Ok(ty) => {
-                            let call = field_call(&given, ty, &mut transparent_types);
-                            let pattern = match &variant.fields {
-                                Fields::Named(named) => {
-                                    let name = named.named[0].ident.as_ref();
-                                    quote!(Self::#v { #name: __ie_field })
-                                }
-                                _ => quote!(Self::#v(__ie_field)),
-                            };
-                            arms.push(quote!(#pattern => #call,));
+                    Some(given @ (Given::Transparent(_) | Given::With(..))) => {
+                        match only_field(&variant.fields, &given) {
+                            Ok(ty) => {
+                                let call = field_call(&given, ty, &mut transparent_types);
+                                let pattern = match &variant.fields {
+                                    Fields::Named(named) => {
+                                        let name = named.named[0].ident.as_ref();
+                                        quote!(Self::#v { #name: __ie_field })
+                                    }
+                                    _ => quote!(Self::#v(__ie_field)),
+                                };
+                                arms.push(quote!(#pattern => #call,));
+                            }
+                            Err(e) => combine(&mut errors, e),
                         }
-                        Err(e) => combine(&mut errors, e),
-                    },
+                    }
                     literal => {
                         let name = match literal {
                             Some(Given::Literal(lit)) => lit,
@@ -186,8 +185,14 @@ fn field_call(given: &Given, ty: &Type, generic_types: &mut Vec<Type>) -> TokenS
 fn only_field<'a>(fields: &'a Fields, given: &Given) -> syn::Result<&'a Type> {
     let count = fields.len();
     let (attr, what) = match given {
-        Given::With(attr, _) => (attr, "`#[error_type(with = f)]` needs exactly one field, to call `f` with"),
-        Given::Transparent(attr) => (attr, "`#[error_type(transparent)]` needs exactly one field, whose `error.type` is used"),
+        Given::With(attr, _) => (
+            attr,
+            "`#[error_type(with = f)]` needs exactly one field, to call `f` with",
+        ),
+        Given::Transparent(attr) => (
+            attr,
+            "`#[error_type(transparent)]` needs exactly one field, whose `error.type` is used",
+        ),
         Given::Literal(_) => unreachable!("a literal needs no field"),
     };
     match fields.iter().next() {

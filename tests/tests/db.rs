@@ -52,7 +52,11 @@ fn recorded(name: &str) -> (String, Log) {
     let metric = format!("{name}.duration");
     let points = t.points(&metric, &[]);
     assert_eq!(points.len(), 1, "one point for {metric}: {points:?}");
-    assert_eq!(points[0].get("error.type"), Some(value.as_str()), "{metric}");
+    assert_eq!(
+        points[0].get("error.type"),
+        Some(value.as_str()),
+        "{metric}"
+    );
     let logs = t.logs_named(&format!("{name}.exception"));
     assert_eq!(logs.len(), 1, "one exception record for {name}");
     assert_eq!(logs[0].get("exception.type"), Some(value.as_str()));
@@ -121,7 +125,10 @@ fn unique_violation_reports_the_database_code() {
     let (value, log) = recorded("db.insert_user");
     assert_eq!(value, "2067");
     let message = err.to_string();
-    assert!(message.contains("UNIQUE constraint failed: users.email"), "{message}");
+    assert!(
+        message.contains("UNIQUE constraint failed: users.email"),
+        "{message}"
+    );
     assert_eq!(log.get("exception.message"), Some(message.as_str()));
     assert_eq!(
         error_description(&telemetry().span("db.insert_user")).as_deref(),
@@ -165,14 +172,19 @@ fn missing_row_is_a_failure_unless_handled() {
         log.get("exception.message"),
         Some("no rows returned by a query that expected to return at least one row")
     );
-    assert_eq!(instrument_errors::db::response_status_code(&sqlx::Error::RowNotFound), None);
+    assert_eq!(
+        instrument_errors::db::response_status_code(&sqlx::Error::RowNotFound),
+        None
+    );
 
     // Handled: status Unset, no error.type on span or point, a DEBUG record.
     let span = t.span("db.missing_ok");
     assert_eq!(span.status, Status::Unset);
     assert_eq!(attr(&span, "error.type"), None);
     assert_eq!(
-        attr(&span, "db.missing_ok.status").map(|v| v.to_string()).as_deref(),
+        attr(&span, "db.missing_ok.status")
+            .map(|v| v.to_string())
+            .as_deref(),
         Some("row_not_found")
     );
     let points = t.points("db.missing_ok.duration", &[]);
@@ -286,7 +298,10 @@ fn wrappers_over_sqlx_and_foreign_errors() {
     // transparent over sqlx::Error: the database's code, recorded once, tied
     // to the innermost span.
     let span = t.span("db.repo.insert");
-    assert_eq!(attr(&span, "error.type").map(|v| v.to_string()).as_deref(), Some("2067"));
+    assert_eq!(
+        attr(&span, "error.type").map(|v| v.to_string()).as_deref(),
+        Some("2067")
+    );
     let points = t.points("db.repo.insert.duration", &[]);
     assert_eq!(points[0].get("error.type"), Some("2067"));
     assert!(t.logs_named("db.repo.insert.exception").is_empty());
@@ -357,7 +372,10 @@ async fn batch(pool: &SqlitePool) -> anyhow::Result<()> {
 
 #[instrument_errors(name = "db.batch.raw", metric = "db.batch.raw.duration")]
 async fn batch_raw(pool: &SqlitePool) -> anyhow::Result<()> {
-    sqlx::query("SELEC 1").execute(pool).await.context("importing")?;
+    sqlx::query("SELEC 1")
+        .execute(pool)
+        .await
+        .context("importing")?;
     Ok(())
 }
 
@@ -370,9 +388,15 @@ fn registered_impl_found_inside_anyhow() {
         assert!(batch_raw(&pool).await.is_err());
     });
     let step = t.span("db.batch.step");
-    assert_eq!(attr(&step, "error.type").map(|v| v.to_string()).as_deref(), Some("conflict"));
+    assert_eq!(
+        attr(&step, "error.type").map(|v| v.to_string()).as_deref(),
+        Some("conflict")
+    );
     let top = t.span("db.batch");
-    assert_eq!(attr(&top, "error.type").map(|v| v.to_string()).as_deref(), Some("conflict"));
+    assert_eq!(
+        attr(&top, "error.type").map(|v| v.to_string()).as_deref(),
+        Some("conflict")
+    );
     let points = t.points("db.batch.duration", &[]);
     assert_eq!(points[0].get("error.type"), Some("conflict"));
     // sqlx::Error itself is registered by the crate.

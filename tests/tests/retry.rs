@@ -132,26 +132,38 @@ fn retries_record_attempts_and_the_final_outcome() {
     assert_eq!(process.status, Status::Unset);
     assert_eq!(error_type(&process), None);
     assert_eq!(attempts.len(), 2);
-    assert!(matches!(&attempts[0].status, Status::Error { description } if description == "the store is busy"));
+    assert!(
+        matches!(&attempts[0].status, Status::Error { description } if description == "the store is busy")
+    );
     assert_eq!(error_type(&attempts[0]).as_deref(), Some("busy"));
     assert_eq!(attempts[1].status, Status::Unset);
     assert_eq!(error_type(&attempts[1]), None);
     // The retried attempt's record: handled by the loop, WARN, tied to it.
     assert_eq!(logs.len(), 1, "{logs:?}");
     assert_eq!(logs[0].severity, Some(Severity::Warn));
-    assert_eq!(logs[0].event_name.as_deref(), Some("retry.attempt.exception"));
+    assert_eq!(
+        logs[0].event_name.as_deref(),
+        Some("retry.attempt.exception")
+    );
     assert_eq!(logs[0].get("exception.type"), Some("busy"));
     assert!(tied(&logs[0], &attempts[0]));
 
     // Busy three times: the operation fails with the last attempt's error,
     // one ERROR record (it escaped a consumer operation) tied to the last
     // attempt; the two retried ones are WARN.
-    assert!(matches!(run(&Message::new(5, false)), Err(ProcessError::Busy)));
+    assert!(matches!(
+        run(&Message::new(5, false)),
+        Err(ProcessError::Busy)
+    ));
     let (process, attempts, logs) = last_run();
-    assert!(matches!(&process.status, Status::Error { description } if description == "the store is busy"));
+    assert!(
+        matches!(&process.status, Status::Error { description } if description == "the store is busy")
+    );
     assert_eq!(error_type(&process).as_deref(), Some("busy"));
     assert_eq!(attempts.len(), 3);
-    assert!(attempts.iter().all(|a| error_type(a).as_deref() == Some("busy")));
+    assert!(attempts
+        .iter()
+        .all(|a| error_type(a).as_deref() == Some("busy")));
     assert_eq!(logs.len(), 3, "{logs:?}");
     let severities: Vec<_> = attempts
         .iter()
@@ -163,11 +175,18 @@ fn retries_record_attempts_and_the_final_outcome() {
         .collect();
     assert_eq!(
         severities,
-        [Some(Severity::Warn), Some(Severity::Warn), Some(Severity::Error)]
+        [
+            Some(Severity::Warn),
+            Some(Severity::Warn),
+            Some(Severity::Error)
+        ]
     );
 
     // Not retryable: one attempt, the operation fails at once.
-    assert!(matches!(run(&Message::new(0, true)), Err(ProcessError::Invalid)));
+    assert!(matches!(
+        run(&Message::new(0, true)),
+        Err(ProcessError::Invalid)
+    ));
     let (process, attempts, logs) = last_run();
     assert_eq!(error_type(&process).as_deref(), Some("invalid"));
     assert_eq!(attempts.len(), 1);
