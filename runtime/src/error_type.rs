@@ -684,6 +684,52 @@ mod tests {
     }
 
     #[test]
+    fn transparent_fields_without_error_type() {
+        // ErrorType first.
+        let io = io::Error::from(io::ErrorKind::NotFound);
+        assert_eq!(
+            (&&&TransparentField(&io)).ie_field_error_type(),
+            "std::io::ErrorKind::NotFound"
+        );
+        // An error without it, its own root cause: its type's public path,
+        // not its Debug identifier.
+        let parse = "x".parse::<u8>().unwrap_err();
+        assert_eq!(
+            (&&&TransparentField(&parse)).ie_field_error_type(),
+            "std::num::ParseIntError"
+        );
+        let root = Wrapper("alone", None);
+        assert_eq!(
+            (&&&TransparentField(&root)).ie_field_error_type(),
+            type_name::<Wrapper>()
+        );
+        // Its chain: a known error along it, else the root cause's type.
+        let over_io = wrap("a", io::Error::from(io::ErrorKind::TimedOut));
+        assert_eq!(
+            (&&&TransparentField(&over_io)).ie_field_error_type(),
+            "std::io::ErrorKind::TimedOut"
+        );
+        let over_derived = wrap("a", Registered::Timeout);
+        assert_eq!(
+            (&&&TransparentField(&over_derived)).ie_field_error_type(),
+            "registered_timeout"
+        );
+        let over_parse = wrap("a", "x".parse::<f64>().unwrap_err());
+        assert_eq!(
+            (&&&TransparentField(&over_parse)).ie_field_error_type(),
+            "std::num::ParseFloatError"
+        );
+        // A string root cause has no type: the field's.
+        let over_string = Wrapper("a", Some("just text".into()));
+        assert_eq!(
+            (&&&TransparentField(&over_string)).ie_field_error_type(),
+            type_name::<Wrapper>()
+        );
+        // Not an error: its type name.
+        assert_eq!((&&&TransparentField(&7u8)).ie_field_error_type(), "u8");
+    }
+
+    #[test]
     fn a_type_that_is_not_an_error_is_never_downcast() {
         assert!((&Downcast::<NotAnError>::NEW)
             .ie_downcast(&Registered::Timeout)
