@@ -248,7 +248,7 @@ enum RepoError {
     Vendor(#[source] VendorError),
     #[error("header")]
     #[error_type(transparent)]
-    Header(#[from] http::header::InvalidHeaderValue),
+    Header(#[from] axum::http::header::InvalidHeaderValue),
     #[error("write")]
     #[error_type(with = duplicate_or_code)]
     Write { source: sqlx::Error },
@@ -283,8 +283,8 @@ fn repo_vendor() -> Result<(), RepoError> {
 }
 
 #[instrument_errors(name = "db.repo.header", metric = "db.repo.header.duration")]
-fn repo_header() -> Result<http::HeaderValue, RepoError> {
-    Ok(http::HeaderValue::from_str("a\nb")?)
+fn repo_header() -> Result<axum::http::HeaderValue, RepoError> {
+    Ok(axum::http::HeaderValue::from_str("a\nb")?)
 }
 
 #[test]
@@ -320,7 +320,7 @@ fn wrappers_over_sqlx_and_foreign_errors() {
     let _ = repo_header();
     assert_eq!(
         recorded("db.repo.header").0,
-        std::any::type_name::<http::header::InvalidHeaderValue>()
+        std::any::type_name::<axum::http::header::InvalidHeaderValue>()
     );
 }
 
