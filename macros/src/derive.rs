@@ -166,7 +166,9 @@ fn field_call(given: &Given, ty: &Type, generic_types: &mut Vec<Type>) -> TokenS
     let p = quote!(::instrument_errors::__private);
     match given {
         Given::With(_, f) => {
-            quote_spanned!(f.span()=> #p::error_type(#f, __ie_field))
+            // The path is written here, not interpolated, so that it takes
+            // `f`'s span too: a wrong signature is reported at `f`.
+            quote_spanned!(f.span()=> ::instrument_errors::__private::error_type(#f, __ie_field))
         }
         _ => {
             generic_types.push(ty.clone());
@@ -244,7 +246,14 @@ fn given(attrs: &[Attribute]) -> syn::Result<Option<Given>> {
             .is_ok_and(|i| i == "transparent")
         {
             Given::Transparent(Box::new(attr.clone()))
-        } else if let Ok(f) = attr.parse_args_with(parse_with) {
+        } else if starts_with_with(attr) {
+            let f = attr.parse_args_with(parse_with).map_err(|e| {
+                syn::Error::new(
+                    e.span(),
+                    "`with` takes the function that gives the field's `error.type`: \
+                     `#[error_type(with = f)]`, `f: Fn(&Field) -> S`",
+                )
+            })?;
             Given::With(Box::new(attr.clone()), Box::new(f))
         } else {
             return Err(syn::Error::new_spanned(
@@ -264,6 +273,16 @@ fn given(attrs: &[Attribute]) -> syn::Result<Option<Given>> {
     }
     Ok(found)
 }
+/// Whether the attribute's arguments start with `with`.
+fn starts_with_with(attr: &Attribute) -> bool {
+    attr.parse_args_with(|input: syn::parse::ParseStream<'_>| {
+        let key: syn::Ident = input.parse()?;
+        let _: TokenStream = input.parse()?;
+        Ok(key == "with")
+    })
+    .unwrap_or(false)
+}
+
 /// `with = f`.
 fn parse_with(input: syn::parse::ParseStream<'_>) -> syn::Result<syn::Expr> {
     let key: syn::Ident = input.parse()?;

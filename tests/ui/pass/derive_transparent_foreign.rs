@@ -33,7 +33,7 @@ struct Wrapper<E: std::fmt::Debug>(E);
 fn main() {
     let e = AppError::Parse("x".parse::<u8>().unwrap_err());
     assert_eq!(e.error_type(), "std::num::ParseIntError");
-    assert_eq!(AppError::NotAnError(Vendor).error_type(), "derive_transparent_foreign::Vendor");
+    assert!(AppError::NotAnError(Vendor).error_type().ends_with("::Vendor"));
     assert_eq!(AppError::Io(std::io::ErrorKind::NotFound.into()).error_type(), "missing");
     assert_eq!(AppError::Text { text: String::new() }.error_type(), "empty");
     assert_eq!(Wrapper(std::io::Error::from(std::io::ErrorKind::TimedOut)).error_type(), "std::io::ErrorKind::TimedOut");
