@@ -26,8 +26,15 @@
 //! iOS, FreeBSD, Windows and WebAssembly (where it needs the module's
 //! constructors to run, as with `wasm-bindgen`); elsewhere the list is empty
 //! and derived types inside erased errors fall back to the root-cause rule.
-//! Generic types, and types that implement `ErrorType` by hand, are not in
-//! the list.
+//! Types that implement `ErrorType` by hand join the list with
+//! `register_error_type!` (the crate registers `sqlx::Error` so, feature
+//! `sqlx`); generic types are not in it.
+//!
+//! # Transparent fields without `ErrorType`
+//!
+//! `#[error_type(transparent)]` over a field whose type has no `ErrorType`
+//! applies [`field_error_type`] to it when it is a `std::error::Error`, and
+//! reports its type's name otherwise (the probes `TransparentField`).
 
 use std::any::type_name;
 use std::borrow::Cow;
