@@ -162,7 +162,9 @@ async fn process(message: &Message) -> Result<(), OrderError> {
     step(message.body).await
 }
 
-/// The same, synchronous, with the context by reference.
+/// The same, synchronous, with the context by reference (what is tested
+/// here, hence the allow).
+#[allow(clippy::needless_borrows_for_generic_args)]
 #[instrument_errors(name = "msg.process_sync", kind = consumer, parent = &context_of(message))]
 fn process_sync(message: &Message) -> Result<(), OrderError> {
     if message.body == 0 {
