@@ -33,7 +33,7 @@
 //! # Transparent fields without `ErrorType`
 //!
 //! `#[error_type(transparent)]` over a field whose type has no `ErrorType`
-//! applies [`field_error_type`] to it when it is a `std::error::Error`, and
+//! applies `field_error_type` to it when it is a `std::error::Error`, and
 //! reports its type's name otherwise (the probes `TransparentField`).
 
 use std::any::type_name;
@@ -480,7 +480,7 @@ impl<F: ErrorType + ?Sized> ViaFieldErrorType for &&TransparentField<'_, F> {
 }
 
 /// A field that is a `std::error::Error` without [`ErrorType`]:
-/// [`field_error_type`].
+/// the type-erased rule on it, or its type's path.
 pub trait ViaFieldError {
     /// The field's `error.type`.
     fn ie_field_error_type(&self) -> Cow<'static, str>;
