@@ -412,3 +412,106 @@ fn registered_impl_found_inside_anyhow() {
     // sqlx::Error itself is registered by the crate.
     assert_eq!(recorded("db.batch.raw").0, "1");
 }
+
+// ------------------------------------------------------------- the `db` flag
+
+/// The `db` flag: the database's code as `db.response.status_code` on span
+/// and duration point (issue 22), beside `metric_attributes`.
+#[instrument_errors(
+    name = "db.flag.insert",
+    kind = client, db,
+    metric = "db.client.operation.duration",
+    metric_attributes("db.system.name" = "sqlite", "db.operation.name" = "INSERT"),
+)]
+async fn flag_insert(pool: &SqlitePool, id: i64, email: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO users (id, email) VALUES (?, ?)")
+        .bind(id)
+        .bind(email)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// A missing row: the database answered no code.
+#[instrument_errors(
+    name = "db.flag.select",
+    kind = client, db,
+    metric = "db.client.operation.duration",
+    metric_attributes("db.system.name" = "sqlite", "db.operation.name" = "SELECT"),
+)]
+async fn flag_select(pool: &SqlitePool, id: i64) -> Result<String, sqlx::Error> {
+    sqlx::query_scalar("SELECT email FROM users WHERE id = ?")
+        .bind(id)
+        .fetch_one(pool)
+        .await
+}
+
+#[test]
+fn the_db_flag_sets_the_response_code() {
+    let t = telemetry();
+    block_on(async {
+        let pool = pool().await;
+        flag_insert(&pool, 2, "bob@example.com")
+            .await
+            .expect("inserted");
+        let err = flag_insert(&pool, 3, "ada@example.com")
+            .await
+            .expect_err("duplicate");
+        assert!(err.as_database_error().is_some());
+        flag_select(&pool, 1).await.expect("found");
+        flag_select(&pool, 42).await.expect_err("missing");
+    });
+    let inserts = t.spans_named("db.flag.insert");
+    assert_eq!(inserts.len(), 2);
+    let failed = inserts
+        .iter()
+        .find(|s| s.status != Status::Unset)
+        .expect("the duplicate");
+    assert_eq!(
+        attr(failed, "db.response.status_code").map(|v| v.to_string()),
+        Some("2067".to_owned())
+    );
+    assert_eq!(
+        attr(failed, "error.type").map(|v| v.to_string()),
+        Some("2067".to_owned())
+    );
+    assert_eq!(
+        attr(failed, "db.system.name").map(|v| v.to_string()),
+        Some("sqlite".to_owned())
+    );
+    let ok = inserts
+        .iter()
+        .find(|s| s.status == Status::Unset)
+        .expect("ok");
+    assert_eq!(attr(ok, "db.response.status_code"), None);
+    // No code for a missing row: the database did not answer with one.
+    let missing = t
+        .spans_named("db.flag.select")
+        .into_iter()
+        .find(|s| s.status != Status::Unset)
+        .expect("missing row");
+    assert_eq!(attr(&missing, "db.response.status_code"), None);
+    assert_eq!(
+        attr(&missing, "error.type").map(|v| v.to_string()),
+        Some("row_not_found".to_owned())
+    );
+    let points = t.points(
+        "db.client.operation.duration",
+        &[
+            ("db.operation.name", "INSERT"),
+            ("db.system.name", "sqlite"),
+        ],
+    );
+    assert_eq!(points.len(), 2, "{points:?}");
+    let failed = points
+        .iter()
+        .find(|p| p.get("error.type").is_some())
+        .expect("failed point");
+    assert_eq!(failed.get("error.type"), Some("2067"));
+    assert_eq!(failed.get("db.response.status_code"), Some("2067"));
+    let ok = points
+        .iter()
+        .find(|p| p.get("error.type").is_none())
+        .expect("ok point");
+    assert_eq!(ok.get("db.response.status_code"), None);
+}

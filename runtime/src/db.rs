@@ -124,6 +124,70 @@ pub fn response_status_code(error: &Error) -> Option<Cow<'static, str>> {
     Some(Cow::Owned(code.into_owned()))
 }
 
+/// An error that carries a database's status code, for the `db` flag
+/// (`#[instrument_errors(kind = client, db)]`): implemented for
+/// [`sqlx::Error`] ([`response_status_code`]), references and boxes; implement
+/// it for your own error types that wrap one.
+pub trait ResponseStatusCode {
+    /// The code the database answered with, if it answered.
+    fn response_status_code(&self) -> Option<Cow<'static, str>>;
+}
+
+impl ResponseStatusCode for Error {
+    #[inline]
+    fn response_status_code(&self) -> Option<Cow<'static, str>> {
+        response_status_code(self)
+    }
+}
+
+impl<T: ResponseStatusCode + ?Sized> ResponseStatusCode for &T {
+    #[inline]
+    fn response_status_code(&self) -> Option<Cow<'static, str>> {
+        (**self).response_status_code()
+    }
+}
+
+impl<T: ResponseStatusCode + ?Sized> ResponseStatusCode for Box<T> {
+    #[inline]
+    fn response_status_code(&self) -> Option<Cow<'static, str>> {
+        (**self).response_status_code()
+    }
+}
+
+/// `db.response.status_code`.
+const DB_RESPONSE_STATUS_CODE: &str = "db.response.status_code";
+
+impl crate::protocol::Protocol for crate::protocol::Db {
+    type Status = Cow<'static, str>;
+
+    /// A database client call that the database answered with a code failed.
+    #[inline]
+    fn is_failure(_: crate::protocol::Side, _: &Cow<'static, str>) -> bool {
+        true
+    }
+
+    #[inline]
+    fn error_type(code: &Cow<'static, str>) -> Cow<'static, str> {
+        code.clone()
+    }
+
+    #[inline]
+    fn attribute(code: Cow<'static, str>) -> opentelemetry::KeyValue {
+        opentelemetry::KeyValue::new(DB_RESPONSE_STATUS_CODE, code)
+    }
+}
+
+impl<T: ResponseStatusCode + ?Sized> crate::protocol::ViaStatus
+    for crate::protocol::StatusOf<'_, crate::protocol::Db, T>
+{
+    type Status = Cow<'static, str>;
+
+    #[inline]
+    fn ie_status(&self) -> Option<Cow<'static, str>> {
+        self.value().response_status_code()
+    }
+}
+
 // Found inside type-erased errors (`anyhow::Error`, `Box<dyn Error>`).
 crate::register_error_type!(Error);
 

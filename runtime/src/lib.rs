@@ -541,8 +541,8 @@ pub mod __private {
     pub use crate::future::Instrumented;
     pub use crate::inline::{Branch, FromResidual, InlineFrame};
     pub use crate::protocol::{
-        flag_err, flag_error_type, flag_ok, status_attribute, Grpc, Http, Protocol, Side, StatusOf,
-        ViaNoStatus, ViaStatus,
+        flag_err, flag_error_type, flag_ok, status_attribute, Db, Grpc, Http, Protocol, Side,
+        StatusOf, ViaNoStatus, ViaStatus,
     };
     pub use crate::site::{CallSite, ExceptionSink, Info, Kind};
     pub use crate::value::{attribute, AttributeValue};
