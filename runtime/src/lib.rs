@@ -211,7 +211,8 @@
 //! (`server_handled`, `response_attributes`) and `ErrorType` for
 //! `tonic::Status`, as the gRPC conventions ask.
 
-#![warn(missing_docs)]
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
 
 mod cardinality;
 mod classify;
@@ -408,7 +409,7 @@ impl<E: ErrorType + ?Sized> ErrorType for Box<E> {
 #[doc(hidden)]
 pub mod __private {
     pub use crate::classify::{
-        error_if, error_type, ok_if, Failure, NotAResult, Outcome, Probe, ReturnTypeIsNotAResult,
+        error_if, error_type, ok_if, Failure, Message, NotAResult, Outcome, Probe, ReturnTypeIsNotAResult,
         Split, Verdict, ViaDisplay, ViaError, ViaErrorType, ViaNoDisplay, ViaNoError, ViaTypeName,
     };
     pub use crate::dispatch::{
