@@ -170,11 +170,16 @@
 //! Tracer and meter come from `opentelemetry::global`, with an
 //! instrumentation scope named after the annotated crate (`CARGO_PKG_NAME`,
 //! `CARGO_PKG_VERSION`). They are resolved at the first call of each
-//! instrumented function and kept: **install the providers before the first
-//! call**. A function that found neither provider at its first call records
-//! no span and no metric; it still emits its exception events if a global
-//! `tracing` subscriber was set by then (a console subscriber shows escaped
-//! errors without any OpenTelemetry setup), and otherwise records nothing.
+//! instrumented function and kept. A function first called before the
+//! providers were installed (during start-up) resolves them again at its
+//! next call after `set_meter_provider`, after a global `tracing` subscriber
+//! is set, or after another instrumented function found a tracer provider at
+//! its first call, and records from then on: the setup of the README
+//! (providers, then the `tracing` bridge) loses nothing recorded after it.
+//! With neither provider, a function still emits its exception events if a
+//! global `tracing` subscriber is set (a console subscriber shows escaped
+//! errors without any OpenTelemetry setup), and otherwise records nothing, at
+//! the cost of a few loads.
 //!
 //! # Limits
 //!
