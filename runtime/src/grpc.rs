@@ -76,6 +76,7 @@ pub fn code_name(code: Code) -> &'static str {
 }
 
 /// `error.type` of a gRPC status: its code's name (`"UNAVAILABLE"`).
+#[cfg_attr(docsrs, doc(cfg(feature = "tonic")))]
 impl ErrorType for Status {
     #[inline]
     fn error_type(&self) -> Cow<'static, str> {

@@ -208,6 +208,22 @@
 //!   exporters) runs after the body returns, so its stack is not multiplied
 //!   by the depth.
 //!
+//! # Features
+//!
+//! None is enabled by default. On docs.rs each item a feature adds says
+//! "Available on crate feature ... only".
+//!
+//! | feature | adds | compiler |
+//! |---|---|---|
+//! | `anyhow` | `impl ErrorType for anyhow::Error`, its cause chain as `exception.stacktrace` | Rust 1.78 |
+//! | `eyre` | `impl ErrorType for eyre::Report`, its cause chain as `exception.stacktrace` | Rust 1.78 |
+//! | `http` | the module `http`: `server_error`, `client_error`, `response_attributes` for `http` 1.x responses (axum, hyper, reqwest) | Rust 1.78 |
+//! | `tonic` | the module `grpc` (`server_handled`, `response_attributes`, `code_name`) and `impl ErrorType for tonic::Status`, for tonic 0.14 | **Rust 1.88** (tonic 0.14's minimum) |
+//!
+//! The minimum supported Rust version is **1.78** (`#[diagnostic::on_unimplemented]`
+//! on the traits behind the attribute's error messages); the `tonic` feature
+//! needs 1.88.
+//!
 //! # HTTP and gRPC
 //!
 //! Feature `http`: the module `http`, whose `server_error`, `client_error`
@@ -218,6 +234,9 @@
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+// docs.rs (and `RUSTDOCFLAGS="--cfg docsrs" cargo +nightly doc`): every
+// feature-gated item says which feature it needs.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod cardinality;
 mod classify;
@@ -228,8 +247,10 @@ pub mod exception;
 mod frame;
 mod future;
 #[cfg(feature = "tonic")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tonic")))]
 pub mod grpc;
 #[cfg(feature = "http")]
+#[cfg_attr(docsrs, doc(cfg(feature = "http")))]
 pub mod http;
 mod inline;
 mod site;
