@@ -67,6 +67,20 @@ async fn fetch(
     client.get(uri).await
 }
 
+/// The providers, shut down when dropped: however `main` ends (an `expect`
+/// that fails included), what they hold is flushed first.
+struct Providers {
+    tracer: SdkTracerProvider,
+    meter: SdkMeterProvider,
+}
+
+impl Drop for Providers {
+    fn drop(&mut self) {
+        let _ = self.tracer.shutdown();
+        let _ = self.meter.shutdown();
+    }
+}
+
 #[tokio::main]
 async fn main() {
     let spans = InMemorySpanExporter::default();
@@ -79,6 +93,10 @@ async fn main() {
         .with_reader(PeriodicReader::builder(metrics.clone()).build())
         .build();
     global::set_meter_provider(meter_provider.clone());
+    let providers = Providers {
+        tracer: tracer_provider,
+        meter: meter_provider,
+    };
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -105,7 +123,7 @@ async fn main() {
     }
 
     println!("\n===== spans =====");
-    let _ = tracer_provider.force_flush();
+    let _ = providers.tracer.force_flush();
     for span in spans.get_finished_spans().expect("spans") {
         let attribute = |key: &str| {
             span.attributes
@@ -124,7 +142,7 @@ async fn main() {
     }
 
     println!("\n===== duration points =====");
-    meter_provider.force_flush().expect("flush metrics");
+    providers.meter.force_flush().expect("flush metrics");
     let exported = metrics.get_finished_metrics().expect("metrics");
     for scope in exported.last().into_iter().flat_map(|m| m.scope_metrics()) {
         for metric in scope.metrics() {
@@ -145,6 +163,4 @@ async fn main() {
             }
         }
     }
-    let _ = tracer_provider.shutdown();
-    let _ = meter_provider.shutdown();
 }
