@@ -46,10 +46,7 @@ fn main() -> ExitCode {
             install(&pipeline);
             // Shuts the providers down however `main` ends.
             let telemetry = pipeline.guard();
-            print!(
-                "{}",
-                report::run(telemetry.pipeline(), &memory, &services)
-            );
+            print!("{}", report::run(telemetry.pipeline(), &memory, &services));
             println!(
                 "In-memory exporters. `--raw` (or IE_EXAMPLE_RAW=1) also prints the raw data;\n\
                  set OTEL_EXPORTER_OTLP_ENDPOINT (and OTEL_EXPORTER_OTLP_PROTOCOL=grpc|http/protobuf)\n\

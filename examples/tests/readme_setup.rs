@@ -62,7 +62,10 @@ fn the_readme_setup_builds_as_a_new_crate() {
     // The README's setup opens with the `[dependencies]` block to copy.
     let (info, dependencies) = &setup[0];
     assert_eq!(info, "toml");
-    assert!(dependencies.starts_with("[dependencies]\n"), "{dependencies}");
+    assert!(
+        dependencies.starts_with("[dependencies]\n"),
+        "{dependencies}"
+    );
     for krate in [
         "instrument-errors",
         "opentelemetry",
@@ -130,6 +133,9 @@ fn the_readme_setup_builds_as_a_new_crate() {
         .output()
         .expect("cargo runs");
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "the README's setup does not build:\n{stderr}");
+    assert!(
+        output.status.success(),
+        "the README's setup does not build:\n{stderr}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -435,8 +435,9 @@ impl<E: ErrorType + ?Sized> ErrorType for Box<E> {
 #[doc(hidden)]
 pub mod __private {
     pub use crate::classify::{
-        error_if, error_type, ok_if, Failure, Message, NotAResult, Outcome, Probe, ReturnTypeIsNotAResult,
-        Split, Verdict, ViaDisplay, ViaError, ViaErrorType, ViaNoDisplay, ViaNoError, ViaTypeName,
+        error_if, error_type, ok_if, Failure, Message, NotAResult, Outcome, Probe,
+        ReturnTypeIsNotAResult, Split, Verdict, ViaDisplay, ViaError, ViaErrorType, ViaNoDisplay,
+        ViaNoError, ViaTypeName,
     };
     pub use crate::dispatch::{
         once, output_of, typed_future, typed_future_as, typed_future_from, typed_into_future_from,

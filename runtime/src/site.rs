@@ -167,7 +167,9 @@ static TRACER_FOUND: AtomicBool = AtomicBool::new(false);
 impl Watch {
     #[inline]
     fn changed(&self) -> bool {
-        self.noop_meter.as_ref().is_some_and(|m| m.strong_count() == 0)
+        self.noop_meter
+            .as_ref()
+            .is_some_and(|m| m.strong_count() == 0)
             || tracing::dispatcher::has_been_set() != self.subscriber
             || TRACER_FOUND.load(Ordering::Relaxed) != self.tracer_found
     }
