@@ -54,7 +54,7 @@ LANGUAGE = [
 # Features of the published crates whose dependencies need a newer compiler
 # than the crate itself, with that version.
 FEATURES = {
-    "instrument-errors": {"tonic": "1.88"},
+    "instrument-errors": {"reqwest": "1.88", "tonic": "1.88"},
 }
 
 PUBLISHED = ["instrument-errors-macros", "instrument-errors"]
@@ -82,51 +82,22 @@ def metadata():
 
 def dependency_needs(meta, package, features):
     """The highest rust-version among the normal and build dependencies of
-    `package` with its default features plus `features`, transitively."""
-    packages = {p["id"]: p for p in meta["packages"]}
-    nodes = {n["id"]: n for n in meta["resolve"]["nodes"]}
-    root = package["id"]
-    enabled = set()
-    todo = ["default", *features]
-    seen = set()
-    while todo:
-        f = todo.pop()
-        if f in seen:
-            continue
-        seen.add(f)
-        for item in package["features"].get(f, []):
-            if item.startswith("dep:"):
-                enabled.add(item[4:])
-            elif "/" in item:
-                name = item.split("/")[0].rstrip("?")
-                if not item.split("/")[0].endswith("?"):
-                    enabled.add(name)
-            else:
-                todo.append(item)
-    allowed = {
-        d.get("rename") or d["name"]
-        for d in package["dependencies"]
-        if d["kind"] in (None, "build") and (not d["optional"] or d["name"] in enabled)
-    }
+    `package` with its default features plus `features`, transitively, as
+    `cargo tree` resolves them for this package alone."""
+    versions = {(p["name"], p["version"]): p["rust_version"] for p in meta["packages"]}
+    cmd = ["cargo", "tree", "-p", package["name"], "-e", "normal,build",
+           "--prefix", "none", "-f", "{p}"]
+    if features:
+        cmd += ["--features", ",".join(features)]
+    out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=True).stdout
     best, why = (1, 56), "edition 2021"
-    stack = [
-        d["pkg"]
-        for d in nodes[root]["deps"]
-        if any(k["kind"] in (None, "build") for k in d["dep_kinds"])
-        and packages[d["pkg"]]["name"] in allowed
-    ]
-    visited = set()
-    while stack:
-        pid = stack.pop()
-        if pid in visited:
+    for line in out.splitlines()[1:]:
+        m = re.match(r"(\S+) v(\S+)", line)
+        if not m:
             continue
-        visited.add(pid)
-        p = packages[pid]
-        if p["rust_version"] and version(p["rust_version"]) > best:
-            best, why = version(p["rust_version"]), f"{p['name']} {p['version']}"
-        for d in nodes[pid]["deps"]:
-            if any(k["kind"] in (None, "build") for k in d["dep_kinds"]):
-                stack.append(d["pkg"])
+        rust = versions.get((m.group(1), m.group(2)))
+        if rust and version(rust) > best:
+            best, why = version(rust), f"{m.group(1)} {m.group(2)}"
     return best, why
 
 

@@ -217,12 +217,13 @@
 //! |---|---|---|
 //! | `anyhow` | `impl ErrorType for anyhow::Error`, its cause chain as `exception.stacktrace` | Rust 1.78 |
 //! | `eyre` | `impl ErrorType for eyre::Report`, its cause chain as `exception.stacktrace` | Rust 1.78 |
-//! | `http` | the module `http`: `server_error`, `client_error`, `response_attributes` for `http` 1.x responses (axum, hyper, reqwest) | Rust 1.78 |
-//! | `tonic` | the module `grpc` (`server_handled`, `response_attributes`, `code_name`) and `impl ErrorType for tonic::Status`, for tonic 0.14 | **Rust 1.88** (tonic 0.14's minimum) |
+//! | `http` | the module `http`: `server_error`, `client_error`, `response_attributes`, `ResponseStatus` for `http` 1.x responses (axum, hyper), `extract_context` and `inject_context` for trace context in headers; the `kind = .., http` flag | Rust 1.78 |
+//! | `reqwest` | `http::ResponseStatus` for `reqwest::Response` and `reqwest::Error`, `impl ErrorType for reqwest::Error` (reqwest 0.13); enables `http` | **Rust 1.88** (reqwest 0.13's dependencies) |
+//! | `tonic` | the module `grpc` (`server_handled`, `response_attributes`, `code_name`, `ResponseCode`, ...) and `impl ErrorType for tonic::Status`, for tonic 0.14; the `kind = .., grpc` flag | **Rust 1.88** (tonic 0.14's minimum) |
 //!
 //! The minimum supported Rust version is **1.78** (`#[diagnostic::on_unimplemented]`
-//! on the traits behind the attribute's error messages); the `tonic` feature
-//! needs 1.88.
+//! on the traits behind the attribute's error messages); the `reqwest` and
+//! `tonic` features need 1.88.
 //!
 //! # HTTP and gRPC
 //!
@@ -241,6 +242,7 @@
 mod cardinality;
 mod classify;
 mod dispatch;
+mod entry;
 mod error_type;
 mod event;
 pub mod exception;
@@ -253,6 +255,7 @@ pub mod grpc;
 #[cfg_attr(docsrs, doc(cfg(feature = "http")))]
 pub mod http;
 mod inline;
+mod protocol;
 mod site;
 mod value;
 
@@ -411,7 +414,9 @@ pub use instrument_errors_macros::ErrorType;
 /// [the values reported](crate#the-errortype-values).
 #[diagnostic::on_unimplemented(
     message = "`{Self}` does not implement `instrument_errors::ErrorType`",
-    label = "add `#[derive(ErrorType)]` to the error type, or implement `ErrorType` for it"
+    label = "instrument-errors needs the `error.type` of this error",
+    note = "give the function `error_type = |e: &E| ...` (a function returning the value), or, \
+            for a wrapper of it, `#[error_type(\"...\")]` on the variant that holds it"
 )]
 pub trait ErrorType {
     /// The `error.type` value for this error.
@@ -436,22 +441,30 @@ impl<E: ErrorType + ?Sized> ErrorType for Box<E> {
 pub mod __private {
     pub use crate::classify::{
         error_if, error_type, ok_if, Failure, Message, NotAResult, Outcome, Probe,
-        ReturnTypeIsNotAResult, Split, Verdict, ViaDisplay, ViaError, ViaErrorType, ViaNoDisplay,
-        ViaNoError, ViaTypeName,
+        ReturnTypeIsNotAResult, Split, Verdict, ViaDisplay, ViaError, ViaErrorType,
+        ViaKnownErrorType, ViaNoDisplay, ViaNoError, ViaTypeName, ViaUnknownErrorType,
     };
     pub use crate::dispatch::{
         once, output_of, typed_future, typed_future_as, typed_future_from, typed_into_future_from,
         Select, TrackCallerFuture, UnsupportedFutureType, ViaBoxedLocalFuture, ViaBoxedSendFuture,
         ViaNamedFuture, ViaSync,
     };
+    pub use crate::entry::{
+        After, CurrentContext, Eager, Entry, ExplicitParent, IntoParent, Lazy, Links,
+        MetricAttributes, NoLinks, NoMetricAttributes, Parent, SpanAttributes, SpanLinks, Start,
+    };
     pub use crate::error_type::{Downcast, Downcaster, ViaDowncast, ViaNoDowncast};
     pub use crate::event::{emit_exception, EXCEPTION_FIELDS};
     pub use crate::exception::ExceptionRecord;
-    pub use crate::frame::{AfterCall, Frame, NoResultAttributes, WithResultAttributes};
+    pub use crate::frame::Frame;
     pub use crate::future::Instrumented;
     pub use crate::inline::{Branch, FromResidual, InlineFrame};
+    pub use crate::protocol::{
+        flag_err, flag_error_type, flag_ok, status_attribute, Grpc, Http, Protocol, Side, StatusOf,
+        ViaNoStatus, ViaStatus,
+    };
     pub use crate::site::{CallSite, ExceptionSink, Info, Kind};
-    pub use crate::value::{attribute, result_attributes, AttributeValue, ResultAttributes};
+    pub use crate::value::{attribute, AttributeValue};
     pub use inventory;
     pub use opentelemetry::KeyValue;
     pub use tracing;
