@@ -53,7 +53,7 @@ use ::http::{response, HeaderMap, Response, StatusCode};
 use opentelemetry::{global, Context, KeyValue};
 use opentelemetry_http::{HeaderExtractor, HeaderInjector};
 
-use crate::classify::Probe;
+use crate::classify::{Message, Probe};
 use opentelemetry_semantic_conventions::attribute::HTTP_RESPONSE_STATUS_CODE;
 
 use crate::cardinality::OTHER;
@@ -172,9 +172,9 @@ impl<'a, T: Display> Probe<'a, (StatusCode, T)> {
     /// expansion's `(&Probe(e)).ie_message()` picks it; a tuple has no
     /// `Display` of its own.
     #[inline]
-    pub fn ie_message(&self) -> Option<&'a dyn Display> {
+    pub fn ie_message(&self) -> Option<Message<'a>> {
         let message: &'a T = &self.0 .1;
-        Some(message)
+        Some(Message::Display(message))
     }
 }
 
