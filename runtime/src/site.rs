@@ -212,9 +212,10 @@ impl CallSite {
         }
     }
 
-    /// `true` once this call site found neither a tracer nor a meter provider,
-    /// nor a global `tracing` subscriber for its exception events: it records
-    /// nothing.
+    /// `true` while this call site records nothing: it found neither a tracer
+    /// nor a meter provider, nor a global `tracing` subscriber for its
+    /// exception events (it looks again once they may have been installed:
+    /// see [`CallSite`]).
     pub fn is_inert(&self) -> bool {
         self.state().is_inert()
     }
