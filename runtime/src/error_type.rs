@@ -392,6 +392,7 @@ impl ErrorType for dyn Error + Send + Sync + 'static {
 
 /// As for `dyn Error`, over the error's chain (the outermost context first).
 #[cfg(feature = "anyhow")]
+#[cfg_attr(docsrs, doc(cfg(feature = "anyhow")))]
 impl ErrorType for anyhow::Error {
     fn error_type(&self) -> Cow<'static, str> {
         erased_error_type(&**self).unwrap_or(Cow::Borrowed(OTHER))
@@ -400,6 +401,7 @@ impl ErrorType for anyhow::Error {
 
 /// As for `dyn Error`, over the report's chain (the outermost context first).
 #[cfg(feature = "eyre")]
+#[cfg_attr(docsrs, doc(cfg(feature = "eyre")))]
 impl ErrorType for eyre::Report {
     fn error_type(&self) -> Cow<'static, str> {
         erased_error_type(&**self).unwrap_or(Cow::Borrowed(OTHER))

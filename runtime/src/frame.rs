@@ -11,7 +11,7 @@ use opentelemetry::trace::{SpanBuilder, SpanRef, Status, TraceContextExt, Tracer
 use opentelemetry::{Context, KeyValue, Value};
 use opentelemetry_semantic_conventions::attribute;
 
-use crate::classify::{Failure, Verdict};
+use crate::classify::{Failure, Message, Verdict};
 use crate::entry::{After, Entry, Links, MetricAttributes, Parent, SpanAttributes};
 use crate::exception::{self, Below, ExceptionRecord, Pending, MESSAGE_LIMIT};
 use crate::site::{CallSite, Kind, State, CODE_FUNCTION_NAME, ERROR_TYPE};
@@ -275,7 +275,7 @@ impl Frame {
         outermost: bool,
     ) {
         let message = exception::panic_message(payload);
-        let message: Option<&dyn std::fmt::Display> = message.as_ref().map(|m| m as _);
+        let message = message.as_ref().map(|m| Message::Display(m));
         self.finish(
             Verdict::Failure(Failure {
                 error_type: Cow::Borrowed(PANIC),
@@ -460,7 +460,7 @@ impl Frame {
         };
         let mut message = match failure.message {
             Some(m) if info.description && (recording || sink.is_some()) => {
-                Some(exception::bounded_display(m, MESSAGE_LIMIT))
+                Some(exception::bounded_display(&m, MESSAGE_LIMIT))
             }
             _ => None,
         };
@@ -561,7 +561,7 @@ impl Frame {
             if let Some(sink) = sink {
                 let message = match failure.message {
                     Some(m) if info.description => {
-                        Some(exception::bounded_display(m, MESSAGE_LIMIT))
+                        Some(exception::bounded_display(&m, MESSAGE_LIMIT))
                     }
                     _ => None,
                 };

@@ -174,11 +174,16 @@
 //! Tracer and meter come from `opentelemetry::global`, with an
 //! instrumentation scope named after the annotated crate (`CARGO_PKG_NAME`,
 //! `CARGO_PKG_VERSION`). They are resolved at the first call of each
-//! instrumented function and kept: **install the providers before the first
-//! call**. A function that found neither provider at its first call records
-//! no span and no metric; it still emits its exception events if a global
-//! `tracing` subscriber was set by then (a console subscriber shows escaped
-//! errors without any OpenTelemetry setup), and otherwise records nothing.
+//! instrumented function and kept. A function first called before the
+//! providers were installed (during start-up) resolves them again at its
+//! next call after `set_meter_provider`, after a global `tracing` subscriber
+//! is set, or after another instrumented function found a tracer provider at
+//! its first call, and records from then on: the setup of the README
+//! (providers, then the `tracing` bridge) loses nothing recorded after it.
+//! With neither provider, a function still emits its exception events if a
+//! global `tracing` subscriber is set (a console subscriber shows escaped
+//! errors without any OpenTelemetry setup), and otherwise records nothing, at
+//! the cost of a few loads.
 //!
 //! # Limits
 //!
@@ -207,6 +212,24 @@
 //!   exporters) runs after the body returns, so its stack is not multiplied
 //!   by the depth.
 //!
+//! # Features
+//!
+//! None is enabled by default. On docs.rs each item a feature adds says
+//! "Available on crate feature ... only".
+//!
+//! | feature | adds | compiler |
+//! |---|---|---|
+//! | `anyhow` | `impl ErrorType for anyhow::Error`, its cause chain as `exception.stacktrace` | Rust 1.78 |
+//! | `eyre` | `impl ErrorType for eyre::Report`, its cause chain as `exception.stacktrace` | Rust 1.78 |
+//! | `http` | the module `http`: `server_error`, `client_error`, `response_attributes`, `ResponseStatus` for `http` 1.x responses (axum, hyper), `extract_context` and `inject_context` for trace context in headers; the `kind = .., http` flag | Rust 1.78 |
+//! | `reqwest` | `http::ResponseStatus` for `reqwest::Response` and `reqwest::Error`, `impl ErrorType for reqwest::Error` (reqwest 0.13); enables `http` | **Rust 1.88** (reqwest 0.13's dependencies) |
+//! | `tonic` | the module `grpc` (`server_handled`, `response_attributes`, `code_name`, `ResponseCode`, ...) and `impl ErrorType for tonic::Status`, for tonic 0.14; the `kind = .., grpc` flag | **Rust 1.88** (tonic 0.14's minimum) |
+//! | `sqlx` | the module `db` (`response_status_code`, `ResponseStatusCode`) and `impl ErrorType for sqlx::Error`, for sqlx 0.8; the `kind = client, db` flag (`db.response.status_code`) | **Rust 1.88** (sqlx 0.8's URL dependencies) |
+//!
+//! The minimum supported Rust version is **1.78** (`#[diagnostic::on_unimplemented]`
+//! on the traits behind the attribute's error messages); the `reqwest` and
+//! `tonic` features need 1.88.
+//!
 //! # HTTP and gRPC
 //!
 //! The protocol flags classify a server's or a client's whole result, `Ok`
@@ -230,11 +253,16 @@
 //! `response_attributes`, `server_handled`), and `ErrorType` for
 //! `tonic::Status`.
 
-#![warn(missing_docs)]
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+// docs.rs (and `RUSTDOCFLAGS="--cfg docsrs" cargo +nightly doc`): every
+// feature-gated item says which feature it needs.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod cardinality;
 mod classify;
 #[cfg(feature = "sqlx")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sqlx")))]
 pub mod db;
 mod dispatch;
 mod entry;
@@ -244,8 +272,10 @@ pub mod exception;
 mod frame;
 mod future;
 #[cfg(feature = "tonic")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tonic")))]
 pub mod grpc;
 #[cfg(feature = "http")]
+#[cfg_attr(docsrs, doc(cfg(feature = "http")))]
 pub mod http;
 mod inline;
 mod protocol;
@@ -518,9 +548,9 @@ macro_rules! register_error_type {
 #[doc(hidden)]
 pub mod __private {
     pub use crate::classify::{
-        error_if, error_type, ok_if, Failure, NotAResult, Outcome, Probe, ReturnTypeIsNotAResult,
-        Split, Verdict, ViaDisplay, ViaError, ViaErrorType, ViaKnownErrorType, ViaNoDisplay,
-        ViaNoError, ViaTypeName, ViaUnknownErrorType,
+        error_if, error_type, ok_if, Failure, Message, NotAResult, Outcome, Probe,
+        ReturnTypeIsNotAResult, Split, Verdict, ViaDisplay, ViaError, ViaErrorType,
+        ViaKnownErrorType, ViaNoDisplay, ViaNoError, ViaTypeName, ViaUnknownErrorType,
     };
     pub use crate::dispatch::{
         once, output_of, typed_future, typed_future_as, typed_future_from, typed_into_future_from,

@@ -163,6 +163,20 @@ async fn send(request: reqwest::RequestBuilder) -> Result<reqwest::Response, req
     request.headers(headers).send().await
 }
 
+/// The providers, shut down when dropped: however `main` ends (an `expect`
+/// that fails included), what they hold is flushed first.
+struct Providers {
+    tracer: SdkTracerProvider,
+    meter: SdkMeterProvider,
+}
+
+impl Drop for Providers {
+    fn drop(&mut self) {
+        let _ = self.tracer.shutdown();
+        let _ = self.meter.shutdown();
+    }
+}
+
 #[tokio::main]
 async fn main() {
     global::set_text_map_propagator(TraceContextPropagator::new());
@@ -176,6 +190,10 @@ async fn main() {
         .with_reader(PeriodicReader::builder(metrics.clone()).build())
         .build();
     global::set_meter_provider(meter_provider.clone());
+    let providers = Providers {
+        tracer: tracer_provider,
+        meter: meter_provider,
+    };
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -220,12 +238,10 @@ async fn main() {
         println!("{:<20} -> error: {e}", format!("GET {closed}"));
     }
 
-    let _ = tracer_provider.force_flush();
+    let _ = providers.tracer.force_flush();
     print_traces(&spans.get_finished_spans().expect("spans"));
-    meter_provider.force_flush().expect("flush metrics");
+    providers.meter.force_flush().expect("flush metrics");
     print_points(&metrics);
-    let _ = tracer_provider.shutdown();
-    let _ = meter_provider.shutdown();
 }
 
 /// Every trace, its spans as a tree: a client span, then the server span it
