@@ -57,7 +57,10 @@ fn flag_result(fail: bool) -> Result<&'static str, (StatusCode, &'static str)> {
     }
 }
 
-const VARIANTS: [(&str, fn(bool)); 4] = [
+/// A named variant: its call.
+type Variant = (&'static str, fn(bool));
+
+const VARIANTS: [Variant; 4] = [
     ("plain", |f| {
         black_box(plain(f));
     }),
