@@ -72,9 +72,9 @@
 //! | your type with `#[derive(ErrorType)]` | the variant's name in `snake_case` (`not_found`), or its `#[error_type("...")]`; with `#[error_type(transparent)]`, the one field's value; a struct: its literal, else its type name |
 //! | your type implementing [`ErrorType`] | what it returns |
 //! | `std::io::Error` | `std::io::ErrorKind::<Kind>`: `std::io::ErrorKind::NotFound`, `std::io::ErrorKind::PermissionDenied`, … (an `ErrorKind::Other` error wrapping a payload with a known value, `io::Error::other(e)`, reports that value) |
-//! | `Box<dyn Error>` (also `+ Send`, `+ Send + Sync`), `anyhow::Error` (feature `anyhow`), `eyre::Report` (feature `eyre`) | see [type-erased errors](#type-erased-errors) |
+//! | `Box<dyn Error>` and `Arc<dyn Error>` (also `+ Send`, `+ Sync`, `+ Send + Sync`), `anyhow::Error` (feature `anyhow`), `eyre::Report` (feature `eyre`) | see [type-erased errors](#type-erased-errors) |
 //! | a std error type without [`ErrorType`] | its public path: `std::num::ParseIntError`, `std::num::ParseFloatError`, `std::num::TryFromIntError`, `std::str::ParseBoolError`, `std::str::Utf8Error`, `std::string::FromUtf8Error`, `std::string::FromUtf16Error`, `std::char::ParseCharError`, `std::char::CharTryFromError`, `std::char::TryFromCharError`, `std::array::TryFromSliceError`, `std::fmt::Error`, `std::net::AddrParseError`, `std::time::SystemTimeError`, `std::time::TryFromFloatSecsError`, `std::sync::mpsc::{RecvError, TryRecvError, RecvTimeoutError}`, `std::ffi::{NulError, FromBytesWithNulError, FromBytesUntilNulError, FromVecWithNulError, IntoStringError}`, `std::env::{VarError, JoinPathsError}`, `std::path::StripPrefixError`, `std::cell::{BorrowError, BorrowMutError}`, `std::alloc::LayoutError`, `std::collections::TryReserveError`, `std::thread::AccessError` |
-//! | any other type without [`ErrorType`] | `std::any::type_name` of it (`my_crate::db::Error`) |
+//! | any other type without [`ErrorType`] | `std::any::type_name` of it without generic arguments (`my_crate::db::Error`, `tokio::sync::mpsc::error::SendError` for a `SendError<Job>`), seen through `&`, `Box`, `Arc` and `Rc` |
 //! | a panic | `"panic"` ([`PANIC`]) |
 //! | `error_type = f`, `error_if = f` | what `f` returns |
 //! | past the limits | `_OTHER` ([`OTHER`]) |
@@ -85,7 +85,8 @@
 //!
 //! ## Type-erased errors
 //!
-//! For `Box<dyn Error>`, `anyhow::Error` and `eyre::Report`, `error.type` is
+//! For `Box<dyn Error>`, `Arc<dyn Error>` (each with or without `Send`,
+//! `Sync`), `anyhow::Error` and `eyre::Report`, `error.type` is
 //! the first error along the `source()` chain, outermost first (`anyhow`'s
 //! context first), that has a known value:
 //!
@@ -379,7 +380,7 @@ pub use instrument_errors_macros::ErrorType;
 ///
 /// This crate implements it for `std::io::Error`
 /// (`std::io::ErrorKind::NotFound`, …), for `dyn Error` (and so
-/// `Box<dyn Error>`, with or without `Send + Sync`), and, behind the features
+/// `Box<dyn Error>` and `Arc<dyn Error>`, with or without `Send`, `Sync`), and, behind the features
 /// of the same names, for `anyhow::Error` and `eyre::Report`: see
 /// [the values reported](crate#the-errortype-values).
 #[diagnostic::on_unimplemented(
@@ -403,12 +404,18 @@ impl<E: ErrorType + ?Sized> ErrorType for Box<E> {
     }
 }
 
+impl<E: ErrorType + ?Sized> ErrorType for std::sync::Arc<E> {
+    fn error_type(&self) -> std::borrow::Cow<'static, str> {
+        (**self).error_type()
+    }
+}
+
 /// The API the expansion of `#[instrument_errors]` calls. Not public API:
 /// it may change in any release.
 #[doc(hidden)]
 pub mod __private {
     pub use crate::classify::{
-        error_if, error_type, ok_if, Failure, NotAResult, Outcome, Probe, ReturnTypeIsNotAResult,
+        error_if, error_type, ok_if, ErrorTypeValue, Failure, NotAResult, Outcome, Probe, ReturnTypeIsNotAResult,
         Split, Verdict, ViaDisplay, ViaError, ViaErrorType, ViaNoDisplay, ViaNoError, ViaTypeName,
     };
     pub use crate::dispatch::{
@@ -423,7 +430,10 @@ pub mod __private {
     pub use crate::future::Instrumented;
     pub use crate::inline::{Branch, FromResidual, InlineFrame};
     pub use crate::site::{CallSite, ExceptionSink, Info, Kind};
-    pub use crate::value::{attribute, result_attributes, AttributeValue, ResultAttributes};
+    pub use crate::value::{
+        attribute, result_attributes, AttributeRef, AttributeValue, ResultAttributes,
+        ViaCloneValue, ViaNoValue, ViaRefValue,
+    };
     pub use inventory;
     pub use opentelemetry::KeyValue;
     pub use tracing;
