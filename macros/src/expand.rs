@@ -142,11 +142,27 @@ pub fn expand(args: &Args, item: &ItemFn) -> syn::Result<TokenStream> {
         }
         Form::AsyncFn => {
             let classify = classify(args, None);
+            // An `async` block has no declared output type: its tail and its
+            // `return`s are made coercion sites to the declared one, as in
+            // the plain `async fn`.
+            let body = match &sig.output {
+                ReturnType::Type(_, ty) if !matches!(**ty, Type::Never(_)) => {
+                    let coerced = coerce_returns(block, &ret_inferred);
+                    // A body that always diverges (`todo!()`) makes the tail
+                    // unreachable; the user's own code is still linted.
+                    quote!({
+                        let #output_var: #ret_inferred = #coerced;
+                        #[allow(unreachable_code)]
+                        #output_var
+                    })
+                }
+                _ => quote!(#block),
+            };
             quote! {
                 #p::CallSite::#instrument(
                     &#site,
                     #attributes,
-                    #p::typed_future::<#ret_inferred, _>(async move #block),
+                    #p::typed_future::<#ret_inferred, _>(async move #body),
                     #classify
                     #result_attributes
                 ).await
@@ -322,13 +338,49 @@ fn call_site(args: &Args, item: &ItemFn, site: &syn::Ident) -> TokenStream {
 
 /// `[attribute("key", value), ...]`, evaluated where it stands.
 fn attributes(args: &Args) -> TokenStream {
-    let pairs = args.attributes.iter().map(|(key, value)| {
-        quote_spanned!(value.span()=> ::instrument_errors::__private::attribute(#key, #value))
-    });
+    let pairs = args
+        .attributes
+        .iter()
+        .map(|(key, value)| key_value(key, value));
     if args.attributes.is_empty() {
         quote!([] as [::instrument_errors::__private::KeyValue; 0])
     } else {
         quote!([#(#pairs),*])
+    }
+}
+
+/// One `"key" = value` as a `KeyValue` expression that does not move the
+/// function's parameters: a place (`name`, `self.id`, `args[0]`, `*r`) is
+/// borrowed, and its value taken through `&V: AttributeValue` or a clone;
+/// any other expression (`id.len()`, `format!(..)`, a literal) is evaluated
+/// by value, as written. Spanned at the value, so that a value that is not
+/// an attribute value is reported there.
+pub fn key_value(key: &syn::LitStr, value: &Expr) -> TokenStream {
+    if is_place(value) {
+        quote_spanned! {value.span()=> {
+            #[allow(unused_imports)]
+            use ::instrument_errors::__private::{
+                ViaCloneValue as _, ViaNoValue as _, ViaRefValue as _,
+            };
+            ::instrument_errors::__private::attribute(
+                #key,
+                (&&::instrument_errors::__private::AttributeRef(&(#value))).ie_value(),
+            )
+        }}
+    } else {
+        quote_spanned!(value.span()=> ::instrument_errors::__private::attribute(#key, #value))
+    }
+}
+
+/// Whether evaluating `expr` by value would move out of a place.
+fn is_place(expr: &Expr) -> bool {
+    match expr {
+        Expr::Path(p) => p.qself.is_none(),
+        Expr::Field(_) | Expr::Index(_) => true,
+        Expr::Unary(u) => matches!(u.op, syn::UnOp::Deref(_)),
+        Expr::Paren(p) => is_place(&p.expr),
+        Expr::Group(g) => is_place(&g.expr),
+        _ => false,
     }
 }
 
@@ -525,6 +577,38 @@ fn tail_boxed_async(block: &Block) -> Option<(&[Stmt], &Expr, &ExprAsync)> {
     };
     let returns = rest.iter().any(|stmt| has_return(quote!(#stmt)));
     (!returns).then_some((rest, &**func, found))
+}
+
+/// The block with the value of each of its `return`s (outside closures,
+/// `async` blocks and items, which they leave instead) passed through
+/// `ret::<T>(..)`: a function argument is a coercion site, so each `return`
+/// coerces to the declared type `T` as in a function with that return type.
+/// `return`s inside macro calls are not seen; they need no coercion in
+/// practice (`bail!` converts with `.into()`).
+fn coerce_returns(block: &Block, ret: &TokenStream) -> Block {
+    struct Coerce<'a>(&'a TokenStream);
+    impl VisitMut for Coerce<'_> {
+        fn visit_expr_mut(&mut self, expr: &mut Expr) {
+            match expr {
+                Expr::Closure(_) | Expr::Async(_) | Expr::Const(_) => {}
+                Expr::Return(r) => {
+                    if let Some(value) = &mut r.expr {
+                        self.visit_expr_mut(value);
+                        let ret = self.0;
+                        let span = value.span();
+                        **value = syn::parse_quote_spanned! {span=>
+                            ::instrument_errors::__private::ret::<#ret>(#value)
+                        };
+                    }
+                }
+                _ => syn::visit_mut::visit_expr_mut(self, expr),
+            }
+        }
+        fn visit_item_mut(&mut self, _: &mut syn::Item) {}
+    }
+    let mut block = block.clone();
+    Coerce(ret).visit_block_mut(&mut block);
+    block
 }
 
 /// Whether the tokens hold a `return` (or a `?`, which returns too).

@@ -419,7 +419,7 @@ pub mod __private {
         Split, Verdict, ViaDisplay, ViaError, ViaErrorType, ViaNoDisplay, ViaNoError, ViaTypeName,
     };
     pub use crate::dispatch::{
-        once, output_of, typed_future, typed_future_as, typed_future_from, typed_into_future_from,
+        once, output_of, ret, typed_future, typed_future_as, typed_future_from, typed_into_future_from,
         Select, TrackCallerFuture, UnsupportedFutureType, ViaBoxedLocalFuture, ViaBoxedSendFuture,
         ViaNamedFuture, ViaSync,
     };
