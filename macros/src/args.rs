@@ -32,6 +32,57 @@ pub struct Args {
     pub handled_attribute: Option<LitStr>,
     /// Where `handled_attribute` was written, for errors.
     handled_attribute_key: Option<Ident>,
+    /// `skip`: on a method of an annotated impl block, leave it alone.
+    pub skip: Option<Ident>,
+    /// Where each argument was written, in order, for errors.
+    pub keys: Vec<Ident>,
+}
+
+impl Args {
+    /// These arguments, with `over`'s given ones replacing them argument by
+    /// argument (a method's own arguments over its impl block's).
+    pub fn merged(&self, over: Args) -> Args {
+        Args {
+            name: over.name.or_else(|| self.name.clone()),
+            kind: over.kind.or_else(|| self.kind.clone()),
+            metric: over.metric.or_else(|| self.metric.clone()),
+            ok_if: over.ok_if.or_else(|| self.ok_if.clone()),
+            error_if: over.error_if.or_else(|| self.error_if.clone()),
+            error_type: over.error_type.or_else(|| self.error_type.clone()),
+            description: over.description.or_else(|| self.description.clone()),
+            attributes: if over.keys.iter().any(|k| k == "attributes") {
+                over.attributes
+            } else {
+                self.attributes.clone()
+            },
+            result_attributes: over
+                .result_attributes
+                .or_else(|| self.result_attributes.clone()),
+            log_level: over.log_level.or_else(|| self.log_level.clone()),
+            log: over.log.or_else(|| self.log.clone()),
+            handled_attribute: over
+                .handled_attribute
+                .or_else(|| self.handled_attribute.clone()),
+            handled_attribute_key: over
+                .handled_attribute_key
+                .or_else(|| self.handled_attribute_key.clone()),
+            skip: over.skip,
+            keys: self.keys.iter().cloned().chain(over.keys).collect(),
+        }
+    }
+
+    /// The checks between arguments, once all are known.
+    pub fn validate(&self) -> syn::Result<()> {
+        if let (Some(key), None) = (&self.handled_attribute_key, &self.ok_if) {
+            return Err(syn::Error::new(
+                key.span(),
+                "`handled_attribute` needs `ok_if`: it names the attribute set on a handled \
+                 error, and only `ok_if` says which errors are handled, like \
+                 `ok_if = is_already_exists, handled_attribute = \"acme.resource.create.status\"`",
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// Collects every error so that the user sees all mistakes at once.
@@ -59,6 +110,14 @@ enum RawValue {
 
 /// Parses the attribute's argument tokens.
 pub fn parse(tokens: TokenStream) -> syn::Result<Args> {
+    let args = parse_list(tokens)?;
+    args.validate()?;
+    Ok(args)
+}
+
+/// Parses the argument tokens, without the checks between arguments (a
+/// method's arguments are checked once merged with its impl block's).
+pub fn parse_list(tokens: TokenStream) -> syn::Result<Args> {
     let raw = (|input: ParseStream| parse_raw(input)).parse2(tokens)?;
     let mut args = Args::default();
     let mut errors = Errors::default();
@@ -73,17 +132,18 @@ pub fn parse(tokens: TokenStream) -> syn::Result<Args> {
             continue;
         }
         seen.push(name.clone());
+        args.keys.push(key.clone());
         if let Err(e) = apply(&mut args, &key, value) {
             errors.push(e);
         }
     }
-    if let (Some(key), None) = (&args.handled_attribute_key, &args.ok_if) {
-        errors.push(syn::Error::new(
-            key.span(),
-            "`handled_attribute` needs `ok_if`: it names the attribute set on a handled error, \
-             and only `ok_if` says which errors are handled, like \
-             `ok_if = is_already_exists, handled_attribute = \"acme.resource.create.status\"`",
-        ));
+    if let Some(skip) = &args.skip {
+        if args.keys.len() > 1 {
+            errors.push(syn::Error::new(
+                skip.span(),
+                "`skip` leaves the method alone: it takes no other argument",
+            ));
+        }
     }
     errors.finish()?;
     Ok(args)
@@ -167,6 +227,15 @@ fn apply(args: &mut Args, key: &Ident, value: RawValue) -> syn::Result<()> {
                 "result_attributes = |r: &Reply| [KeyValue::new(\"acme.reply.code\", r.code as i64)]",
             )?);
         }
+        "skip" => match value {
+            RawValue::Missing => args.skip = Some(key.clone()),
+            _ => {
+                return Err(syn::Error::new(
+                    key.span(),
+                    "`skip` takes no value: `#[instrument_errors(skip)]`",
+                ))
+            }
+        },
         "handled_attribute" => {
             args.handled_attribute = Some(string(
                 key,

@@ -34,9 +34,18 @@ enum Form<'a> {
     Opaque,
 }
 
-/// Validates the item and expands it.
-pub fn expand(args: &Args, item: &ItemFn) -> syn::Result<TokenStream> {
+/// Validates the item and expands it. `owner` names the type of a method of
+/// an annotated impl block (`UserRepo`), for its default span name and its
+/// `code.function.name`.
+pub fn expand(args: &Args, item: &ItemFn, owner: Option<&str>) -> syn::Result<TokenStream> {
     let sig = &item.sig;
+    if let Some(skip) = &args.skip {
+        return Err(syn::Error::new(
+            skip.span(),
+            "`skip` leaves a method of an annotated impl block alone: here there is no \
+             `#[instrument_errors]` impl block; remove the attribute instead",
+        ));
+    }
     if let Some(constness) = &sig.constness {
         return Err(syn::Error::new(
             constness.span(),
@@ -66,7 +75,7 @@ pub fn expand(args: &Args, item: &ItemFn) -> syn::Result<TokenStream> {
     };
     let p = quote!(::instrument_errors::__private);
     let site = format_ident!("__IE_SITE", span = Span::mixed_site());
-    let site_static = call_site(args, item, &site);
+    let site_static = call_site(args, item, &site, owner);
     let attributes = attributes(args);
     let block = &item.block;
     // The return type with its `impl Trait` parts left to inference.
@@ -272,9 +281,15 @@ pub fn expand(args: &Args, item: &ItemFn) -> syn::Result<TokenStream> {
 }
 
 /// The `static` describing the call site.
-fn call_site(args: &Args, item: &ItemFn, site: &syn::Ident) -> TokenStream {
+fn call_site(args: &Args, item: &ItemFn, site: &syn::Ident, owner: Option<&str>) -> TokenStream {
     let ident = item.sig.ident.to_string();
     let ident = ident.trim_start_matches("r#");
+    // A method of an annotated impl block: `Type::method`.
+    let ident = match owner {
+        Some(owner) => format!("{owner}::{ident}"),
+        None => ident.to_owned(),
+    };
+    let ident = ident.as_str();
     let name = args
         .name
         .as_ref()
