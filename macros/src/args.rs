@@ -10,7 +10,7 @@ use syn::{Expr, ExprLit, Ident, Lit, LitBool, LitStr, Token};
 /// listed in error messages.
 pub const ACCEPTED: &str = "`name`, `kind`, `metric`, `ok_if`, `error_if`, `error_type`, \
                             `description`, `attributes`, `result_attributes`, `log_level`, `log`, \
-                            `handled_attribute`";
+                            `handled_attribute`, `span`";
 
 const KINDS: &[&str] = &["internal", "client", "server", "producer", "consumer"];
 const LEVELS: &[&str] = &["trace", "debug", "info", "warn", "error"];
@@ -34,6 +34,8 @@ pub struct Args {
     handled_attribute_key: Option<Ident>,
     /// `skip`: on a method of an annotated impl block, leave it alone.
     pub skip: Option<Ident>,
+    /// `span = current`: the `span` key, where it was written.
+    pub span_current: Option<Ident>,
     /// Where each argument was written, in order, for errors.
     pub keys: Vec<Ident>,
 }
@@ -67,12 +69,25 @@ impl Args {
                 .handled_attribute_key
                 .or_else(|| self.handled_attribute_key.clone()),
             skip: over.skip,
+            span_current: over.span_current.or_else(|| self.span_current.clone()),
             keys: self.keys.iter().cloned().chain(over.keys).collect(),
         }
     }
 
     /// The checks between arguments, once all are known.
     pub fn validate(&self) -> syn::Result<()> {
+        if self.span_current.is_some() {
+            if let Some(key) = self.keys.iter().find(|k| *k == "name" || *k == "kind") {
+                return Err(syn::Error::new(
+                    key.span(),
+                    format!(
+                        "`{key}` cannot be given with `span = current`: the span is the current \
+                         `tracing` span, not one of this attribute's; name it and give its kind \
+                         in `#[tracing::instrument(..)]`"
+                    ),
+                ));
+            }
+        }
         if let (Some(key), None) = (&self.handled_attribute_key, &self.ok_if) {
             return Err(syn::Error::new(
                 key.span(),
@@ -226,6 +241,21 @@ fn apply(args: &mut Args, key: &Ident, value: RawValue) -> syn::Result<()> {
                 value,
                 "result_attributes = |r: &Reply| [KeyValue::new(\"acme.reply.code\", r.code as i64)]",
             )?);
+        }
+        "span" => {
+            let expr = assigned(key, value, "span = current")?;
+            match &expr {
+                Expr::Path(p) if p.path.is_ident("current") => {
+                    args.span_current = Some(key.clone());
+                }
+                _ => {
+                    return Err(syn::Error::new_spanned(
+                        expr,
+                        "`span` accepts only `current`: `span = current` records on the current \
+                         `tracing` span instead of a span of its own",
+                    ))
+                }
+            }
         }
         "skip" => match value {
             RawValue::Missing => args.skip = Some(key.clone()),

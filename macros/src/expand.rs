@@ -75,7 +75,11 @@ pub fn expand(args: &Args, item: &ItemFn, owner: Option<&str>) -> syn::Result<To
     };
     let p = quote!(::instrument_errors::__private);
     let site = format_ident!("__IE_SITE", span = Span::mixed_site());
-    let site_static = call_site(args, item, &site, owner);
+    let tracing_name = match &args.span_current {
+        Some(key) => Some(tracing_span_name(key, item)?),
+        None => None,
+    };
+    let site_static = call_site(args, item, &site, owner, tracing_name.as_deref());
     let attributes = attributes(args);
     let block = &item.block;
     // The return type with its `impl Trait` parts left to inference.
@@ -281,7 +285,13 @@ pub fn expand(args: &Args, item: &ItemFn, owner: Option<&str>) -> syn::Result<To
 }
 
 /// The `static` describing the call site.
-fn call_site(args: &Args, item: &ItemFn, site: &syn::Ident, owner: Option<&str>) -> TokenStream {
+fn call_site(
+    args: &Args,
+    item: &ItemFn,
+    site: &syn::Ident,
+    owner: Option<&str>,
+    tracing_name: Option<&str>,
+) -> TokenStream {
     let ident = item.sig.ident.to_string();
     let ident = ident.trim_start_matches("r#");
     // A method of an annotated impl block: `Type::method`.
@@ -290,10 +300,20 @@ fn call_site(args: &Args, item: &ItemFn, site: &syn::Ident, owner: Option<&str>)
         None => ident.to_owned(),
     };
     let ident = ident.as_str();
-    let name = args
-        .name
-        .as_ref()
-        .map_or_else(|| ident.to_owned(), syn::LitStr::value);
+    // With `span = current`, the `tracing` span's name: its exception
+    // records are `<that name>.exception`, and so is the span of its own
+    // that it starts when no `tracing` span is current.
+    let name = match tracing_name {
+        Some(name) => name.to_owned(),
+        None => args
+            .name
+            .as_ref()
+            .map_or_else(|| ident.to_owned(), syn::LitStr::value),
+    };
+    let current_span = match &args.span_current {
+        Some(key) => quote_spanned!(key.span()=> ::instrument_errors::__span_current!()),
+        None => quote!(false),
+    };
     let kind = args
         .kind
         .as_ref()
@@ -347,8 +367,60 @@ fn call_site(args: &Args, item: &ItemFn, site: &syn::Ident, owner: Option<&str>)
                 description: #description,
                 exception: #exception,
                 handled_attribute: #handled_attribute,
+                current_span: #current_span,
             });
     }
+}
+
+/// `span = current`: the name of the span of the `#[tracing::instrument]`
+/// written below the attribute (its `name = "..."`, else the function's
+/// name). Written above it, `#[tracing::instrument]` has already wrapped the
+/// body, out of reach: a compile error, as is a missing one.
+fn tracing_span_name(key: &syn::Ident, item: &ItemFn) -> syn::Result<String> {
+    let below = item.attrs.iter().find(|a| {
+        let segments: Vec<String> = a
+            .path()
+            .segments
+            .iter()
+            .map(|s| s.ident.to_string())
+            .collect();
+        segments == ["instrument"] || segments == ["tracing", "instrument"]
+    });
+    let Some(attr) = below else {
+        let block = &item.block;
+        let wrapped = contains_ident(quote!(#block), "__tracing_attr_span");
+        let message = if wrapped {
+            "`span = current` cannot reach the span of a `#[tracing::instrument]` written above \
+             it (that one wraps this attribute): write `#[instrument_errors(span = current)]` \
+             above `#[tracing::instrument]`"
+        } else {
+            "`span = current` records on the span of the `#[tracing::instrument]` written below \
+             it: add `#[tracing::instrument]` under this attribute"
+        };
+        return Err(syn::Error::new(key.span(), message));
+    };
+    let mut name = None;
+    if let syn::Meta::List(list) = &attr.meta {
+        let tokens: Vec<TokenTree> = list.tokens.clone().into_iter().collect();
+        for window in tokens.windows(3) {
+            if let [TokenTree::Ident(i), TokenTree::Punct(eq), TokenTree::Literal(lit)] = window {
+                if i == "name" && eq.as_char() == '=' {
+                    if let Ok(syn::Lit::Str(s)) = syn::parse2::<syn::Lit>(quote!(#lit)) {
+                        name = Some(s.value());
+                    }
+                }
+            }
+        }
+    }
+    Ok(name.unwrap_or_else(|| item.sig.ident.to_string().trim_start_matches("r#").to_owned()))
+}
+
+fn contains_ident(tokens: TokenStream, name: &str) -> bool {
+    tokens.into_iter().any(|tt| match tt {
+        TokenTree::Ident(i) => i == name,
+        TokenTree::Group(g) => contains_ident(g.stream(), name),
+        _ => false,
+    })
 }
 
 /// `[attribute("key", value), ...]`, evaluated where it stands.

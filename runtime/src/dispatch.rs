@@ -387,6 +387,7 @@ mod tests {
         description: true,
         exception: None,
         handled_attribute: None,
+        current_span: false,
     });
 
     type BoxFut<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;

@@ -410,6 +410,28 @@ impl<E: ErrorType + ?Sized> ErrorType for std::sync::Arc<E> {
     }
 }
 
+/// `span = current` with the feature `tracing-opentelemetry`: `true`.
+#[cfg(feature = "tracing-opentelemetry")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __span_current {
+    () => {
+        true
+    };
+}
+
+/// `span = current` without the feature `tracing-opentelemetry`: an error.
+#[cfg(not(feature = "tracing-opentelemetry"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __span_current {
+    () => {
+        ::core::compile_error!(
+            "`span = current` needs the feature `tracing-opentelemetry` of `instrument-errors`"
+        )
+    };
+}
+
 /// The API the expansion of `#[instrument_errors]` calls. Not public API:
 /// it may change in any release.
 #[doc(hidden)]

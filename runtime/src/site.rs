@@ -92,6 +92,10 @@ pub struct Info {
     /// `handled_attribute = "..."`: the attribute that a handled error
     /// (`ok_if`) sets, on the span and its record, to its `error.type`.
     pub handled_attribute: Option<&'static str>,
+    /// `span = current` (feature `tracing-opentelemetry`): no span of its
+    /// own; the outcome is recorded on the current `tracing` span through
+    /// tracing-opentelemetry, or on a span of its own when none is current.
+    pub current_span: bool,
 }
 
 /// The static part of an instrumented function, one per annotated function.
