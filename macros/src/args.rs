@@ -3,20 +3,22 @@
 use proc_macro2::{Span, TokenStream};
 use syn::ext::IdentExt as _;
 use syn::parse::{ParseStream, Parser as _};
-use syn::punctuated::Punctuated;
 use syn::{Expr, ExprLit, Ident, Lit, LitBool, LitStr, Token};
 
 /// The arguments every `#[instrument_errors]` accepts, in the order they are
 /// listed in error messages.
 pub const ACCEPTED: &str = "`name`, `kind`, `metric`, `ok_if`, `error_if`, `error_type`, \
-                            `description`, `attributes`, `result_attributes`, `log_level`, `log`, \
-                            `handled_attribute`, `span`";
+                            `description`, `attributes`, `metric_attributes`, `result_attributes`, \
+                            `log_level`, `log`, `handled_attribute`, `parent`, `links`, `span`, and \
+                            the protocol flags `http` and `grpc`";
 
 const KINDS: &[&str] = &["internal", "client", "server", "producer", "consumer"];
 const LEVELS: &[&str] = &["trace", "debug", "info", "warn", "error"];
+/// The protocol flags (`kind = server, http`).
+const PROTOCOLS: &[&str] = &["http", "grpc"];
 
 /// Validated arguments.
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub struct Args {
     pub name: Option<LitStr>,
     pub kind: Option<Ident>,
@@ -26,12 +28,21 @@ pub struct Args {
     pub error_type: Option<Expr>,
     pub description: Option<LitBool>,
     pub attributes: Vec<(LitStr, Expr)>,
+    pub metric_attributes: Vec<(LitStr, Expr)>,
     pub result_attributes: Option<Expr>,
     pub log_level: Option<Ident>,
     pub log: Option<LitBool>,
     pub handled_attribute: Option<LitStr>,
     /// Where `handled_attribute` was written, for errors.
     handled_attribute_key: Option<Ident>,
+    /// `parent = expr`: the span's parent context.
+    pub parent: Option<Expr>,
+    /// `links = expr`: the span's links.
+    pub links: Option<Expr>,
+    /// A protocol flag: `http` or `grpc`.
+    pub protocol: Option<Ident>,
+    /// Where `error_if` was written, for errors.
+    error_if_key: Option<Ident>,
     /// `skip`: on a method of an annotated impl block, leave it alone.
     pub skip: Option<Ident>,
     /// `span = current`: the `span` key, where it was written.
@@ -44,59 +55,39 @@ impl Args {
     /// These arguments, with `over`'s given ones replacing them argument by
     /// argument (a method's own arguments over its impl block's).
     pub fn merged(&self, over: Args) -> Args {
+        let given = |key: &str| over.keys.iter().any(|k| k == key);
+        let base = self.clone();
         Args {
-            name: over.name.or_else(|| self.name.clone()),
-            kind: over.kind.or_else(|| self.kind.clone()),
-            metric: over.metric.or_else(|| self.metric.clone()),
-            ok_if: over.ok_if.or_else(|| self.ok_if.clone()),
-            error_if: over.error_if.or_else(|| self.error_if.clone()),
-            error_type: over.error_type.or_else(|| self.error_type.clone()),
-            description: over.description.or_else(|| self.description.clone()),
-            attributes: if over.keys.iter().any(|k| k == "attributes") {
+            name: over.name.or(base.name),
+            kind: over.kind.or(base.kind),
+            metric: over.metric.or(base.metric),
+            ok_if: over.ok_if.or(base.ok_if),
+            error_if: over.error_if.or(base.error_if),
+            error_type: over.error_type.or(base.error_type),
+            description: over.description.or(base.description),
+            attributes: if given("attributes") {
                 over.attributes
             } else {
-                self.attributes.clone()
+                base.attributes
             },
-            result_attributes: over
-                .result_attributes
-                .or_else(|| self.result_attributes.clone()),
-            log_level: over.log_level.or_else(|| self.log_level.clone()),
-            log: over.log.or_else(|| self.log.clone()),
-            handled_attribute: over
-                .handled_attribute
-                .or_else(|| self.handled_attribute.clone()),
-            handled_attribute_key: over
-                .handled_attribute_key
-                .or_else(|| self.handled_attribute_key.clone()),
+            metric_attributes: if given("metric_attributes") {
+                over.metric_attributes
+            } else {
+                base.metric_attributes
+            },
+            result_attributes: over.result_attributes.or(base.result_attributes),
+            log_level: over.log_level.or(base.log_level),
+            log: over.log.or(base.log),
+            handled_attribute: over.handled_attribute.or(base.handled_attribute),
+            handled_attribute_key: over.handled_attribute_key.or(base.handled_attribute_key),
+            parent: over.parent.or(base.parent),
+            links: over.links.or(base.links),
+            protocol: over.protocol.or(base.protocol),
+            error_if_key: over.error_if_key.or(base.error_if_key),
             skip: over.skip,
-            span_current: over.span_current.or_else(|| self.span_current.clone()),
-            keys: self.keys.iter().cloned().chain(over.keys).collect(),
+            span_current: over.span_current.or(base.span_current),
+            keys: base.keys.into_iter().chain(over.keys).collect(),
         }
-    }
-
-    /// The checks between arguments, once all are known.
-    pub fn validate(&self) -> syn::Result<()> {
-        if self.span_current.is_some() {
-            if let Some(key) = self.keys.iter().find(|k| *k == "name" || *k == "kind") {
-                return Err(syn::Error::new(
-                    key.span(),
-                    format!(
-                        "`{key}` cannot be given with `span = current`: the span is the current \
-                         `tracing` span, not one of this attribute's; name it and give its kind \
-                         in `#[tracing::instrument(..)]`"
-                    ),
-                ));
-            }
-        }
-        if let (Some(key), None) = (&self.handled_attribute_key, &self.ok_if) {
-            return Err(syn::Error::new(
-                key.span(),
-                "`handled_attribute` needs `ok_if`: it names the attribute set on a handled \
-                 error, and only `ok_if` says which errors are handled, like \
-                 `ok_if = is_already_exists, handled_attribute = \"acme.resource.create.status\"`",
-            ));
-        }
-        Ok(())
     }
 }
 
@@ -164,6 +155,86 @@ pub fn parse_list(tokens: TokenStream) -> syn::Result<Args> {
     Ok(args)
 }
 
+impl Args {
+    /// The checks between arguments, once all are known.
+    pub fn validate(&self) -> syn::Result<()> {
+        let args = self;
+        let mut errors = Errors::default();
+        if args.span_current.is_some() {
+            for key in args
+                .keys
+                .iter()
+                .filter(|k| ["name", "kind", "parent", "links"].iter().any(|n| *k == n))
+            {
+                errors.push(syn::Error::new(
+                    key.span(),
+                    format!(
+                        "`{key}` cannot be given with `span = current`: the span is the current \
+                         `tracing` span, not one this attribute starts; give its name, kind and \
+                         parent in `#[tracing::instrument(..)]`"
+                    ),
+                ));
+            }
+        }
+        self.validate_more(errors)
+    }
+
+    fn validate_more(&self, mut errors: Errors) -> syn::Result<()> {
+        let args = self;
+        for (key, _) in &args.metric_attributes {
+            if args
+                .attributes
+                .iter()
+                .any(|(k, _)| k.value() == key.value())
+            {
+                errors.push(syn::Error::new(
+                    key.span(),
+                    format!(
+                    "\"{}\" is in both `attributes` and `metric_attributes`: `metric_attributes` \
+                     are set on the span too, so give it once, in `metric_attributes`",
+                    key.value()
+                ),
+                ));
+            }
+        }
+        if let Some(flag) = &args.protocol {
+            let kind = args.kind.as_ref().map(ToString::to_string);
+            if !matches!(kind.as_deref(), Some("server" | "client")) {
+                let span = args.kind.as_ref().map_or(flag.span(), Ident::span);
+                errors.push(syn::Error::new(
+                span,
+                format!(
+                    "the `{flag}` flag classifies the result of a server or a client call: it needs \
+                     `kind = server` or `kind = client`, like `kind = server, {flag}`"
+                ),
+            ));
+            }
+            if let Some(key) = &args.error_if_key {
+                errors.push(syn::Error::new(
+                    key.span(),
+                    format!(
+                    "`error_if` cannot be combined with the `{flag}` flag, which already decides \
+                     which returned statuses are failures; remove one of them (`ok_if`, \
+                     `error_type` and `handled_attribute` combine with the flag)"
+                ),
+                ));
+            }
+        }
+        if let (Some(key), None) = (&args.handled_attribute_key, &args.ok_if) {
+            if args.protocol.is_none() {
+                errors.push(syn::Error::new(
+                key.span(),
+                "`handled_attribute` needs `ok_if` (or a protocol flag, `kind = server, http`): it \
+                 names the attribute set on a handled error, and only those say which errors are \
+                 handled, like \
+                 `ok_if = is_already_exists, handled_attribute = \"acme.resource.create.status\"`",
+            ));
+            }
+        }
+        errors.finish()
+    }
+}
+
 fn parse_raw(input: ParseStream) -> syn::Result<Vec<(Ident, RawValue)>> {
     let mut out = Vec::new();
     while !input.is_empty() {
@@ -207,41 +278,6 @@ fn parse_raw(input: ParseStream) -> syn::Result<Vec<(Ident, RawValue)>> {
 fn apply(args: &mut Args, key: &Ident, value: RawValue) -> syn::Result<()> {
     let name = key.to_string();
     match name.as_str() {
-        "name" => args.name = Some(string(key, value, "name = \"acme.resource.create\"")?),
-        "metric" => {
-            args.metric = Some(string(
-                key,
-                value,
-                "metric = \"acme.resource.create.duration\"",
-            )?);
-        }
-        "kind" => args.kind = Some(choice(key, value, KINDS, "kind = client")?),
-        "log_level" => args.log_level = Some(choice(key, value, LEVELS, "log_level = error")?),
-        "ok_if" => args.ok_if = Some(function(key, value, "ok_if = is_already_exists")?),
-        "error_if" => {
-            args.error_if = Some(function(
-                key,
-                value,
-                "error_if = |r: &Reply| (r.code >= 500).then(|| r.code.to_string())",
-            )?);
-        }
-        "error_type" => {
-            args.error_type = Some(function(
-                key,
-                value,
-                "error_type = |e: &StoreError| e.code()",
-            )?);
-        }
-        "description" => args.description = Some(boolean(key, value, "description = false")?),
-        "log" => args.log = Some(boolean(key, value, "log = false")?),
-        "attributes" => args.attributes = attributes(key, value)?,
-        "result_attributes" => {
-            args.result_attributes = Some(function(
-                key,
-                value,
-                "result_attributes = |r: &Reply| [KeyValue::new(\"acme.reply.code\", r.code as i64)]",
-            )?);
-        }
         "span" => {
             let expr = assigned(key, value, "span = current")?;
             match &expr {
@@ -266,6 +302,86 @@ fn apply(args: &mut Args, key: &Ident, value: RawValue) -> syn::Result<()> {
                 ))
             }
         },
+        "name" => args.name = Some(string(key, value, "name = \"acme.resource.create\"")?),
+        "metric" => {
+            args.metric = Some(string(
+                key,
+                value,
+                "metric = \"acme.resource.create.duration\"",
+            )?);
+        }
+        "kind" => args.kind = Some(choice(key, value, KINDS, "kind = client")?),
+        "log_level" => args.log_level = Some(choice(key, value, LEVELS, "log_level = error")?),
+        "ok_if" => args.ok_if = Some(function(key, value, "ok_if = is_already_exists")?),
+        "error_if" => {
+            args.error_if_key = Some(key.clone());
+            args.error_if = Some(function(
+                key,
+                value,
+                "error_if = |r: &Reply| (r.code >= 500).then(|| r.code.to_string())",
+            )?);
+        }
+        "error_type" => {
+            args.error_type = Some(function(
+                key,
+                value,
+                "error_type = |e: &StoreError| e.code()",
+            )?);
+        }
+        "description" => args.description = Some(boolean(key, value, "description = false")?),
+        "log" => args.log = Some(boolean(key, value, "log = false")?),
+        "attributes" => args.attributes = attributes(key, value)?,
+        "metric_attributes" => args.metric_attributes = attributes(key, value)?,
+        "parent" => {
+            args.parent = Some(assigned(
+                key,
+                value,
+                "parent = instrument_errors::http::extract_context(&headers)",
+            )?);
+        }
+        "links" => {
+            args.links = Some(assigned(
+                key,
+                value,
+                "links = [Link::with_context(message_context)]",
+            )?);
+        }
+        flag if PROTOCOLS.contains(&flag) => {
+            let example = format!("kind = server, {flag}");
+            match value {
+                RawValue::Missing => {}
+                RawValue::Assign(expr) => {
+                    return Err(syn::Error::new_spanned(
+                        expr,
+                        format!("`{flag}` is a flag and takes no value, like `{example}`"),
+                    ))
+                }
+                RawValue::List(_, span) => {
+                    return Err(syn::Error::new(
+                        span,
+                        format!("`{flag}` is a flag and takes no value, like `{example}`"),
+                    ))
+                }
+            }
+            if let Some(other) = &args.protocol {
+                return Err(syn::Error::new(
+                    key.span(),
+                    format!(
+                        "only one protocol flag may be given: `{other}` is given already; the flags \
+                         are {}",
+                        PROTOCOLS.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", ")
+                    ),
+                ));
+            }
+            args.protocol = Some(key.clone());
+        }
+        "result_attributes" => {
+            args.result_attributes = Some(function(
+                key,
+                value,
+                "result_attributes = |r: &Reply| [KeyValue::new(\"acme.reply.code\", r.code as i64)]",
+            )?);
+        }
         "handled_attribute" => {
             args.handled_attribute = Some(string(
                 key,
@@ -356,19 +472,23 @@ fn function(key: &Ident, value: RawValue, example: &str) -> syn::Result<Expr> {
 }
 
 fn attributes(key: &Ident, value: RawValue) -> syn::Result<Vec<(LitStr, Expr)>> {
-    const EXAMPLE: &str = "attributes(\"acme.resource.id\" = id)";
+    let example = if key == "metric_attributes" {
+        "metric_attributes(\"http.route\" = \"/items/{id}\")"
+    } else {
+        "attributes(\"acme.resource.id\" = id)"
+    };
     let (tokens, span) = match value {
         RawValue::List(tokens, span) => (tokens, span),
         RawValue::Missing => {
             return Err(syn::Error::new(
                 key.span(),
-                format!("`attributes` needs a list, like `{EXAMPLE}`"),
+                format!("`{key}` needs a list, like `{example}`"),
             ))
         }
         RawValue::Assign(expr) => {
             return Err(syn::Error::new_spanned(
                 expr,
-                format!("`attributes` takes a parenthesized list, like `{EXAMPLE}`"),
+                format!("`{key}` takes a parenthesized list, like `{example}`"),
             ))
         }
     };
@@ -376,7 +496,7 @@ fn attributes(key: &Ident, value: RawValue) -> syn::Result<Vec<(LitStr, Expr)>> 
         let key: LitStr = input.parse().map_err(|e| {
             syn::Error::new(
                 e.span(),
-                format!("attribute keys are string literals, like `{EXAMPLE}`"),
+                format!("attribute keys are string literals, like `{example}`"),
             )
         })?;
         if key.value().is_empty() {
@@ -388,20 +508,28 @@ fn attributes(key: &Ident, value: RawValue) -> syn::Result<Vec<(LitStr, Expr)>> 
         input.parse::<Token![=]>().map_err(|e| {
             syn::Error::new(
                 e.span(),
-                format!("expected `=` after the key, like `{EXAMPLE}`"),
+                format!("expected `=` after the key, like `{example}`"),
             )
         })?;
         Ok((key, input.parse::<Expr>()?))
     };
     let pairs = (|input: ParseStream| {
-        Punctuated::<(LitStr, Expr), Token![,]>::parse_terminated_with(input, pair)
+        let mut pairs = Vec::new();
+        while !input.is_empty() {
+            pairs.push(pair(input)?);
+            if input.is_empty() {
+                break;
+            }
+            input.parse::<Token![,]>()?;
+        }
+        Ok(pairs)
     })
     .parse2(tokens)
     .map_err(|e| {
         if e.to_string().contains("unexpected end of input") {
             syn::Error::new(
                 span,
-                format!("incomplete attribute list, expected `{EXAMPLE}`"),
+                format!("incomplete attribute list, expected `{example}`"),
             )
         } else {
             e

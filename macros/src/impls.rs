@@ -121,9 +121,7 @@ pub fn expand(parsed: syn::Result<Args>, mut block: ItemImpl) -> TokenStream {
         }
     }
     block.items = items;
-    let mut out = errors
-        .map(|e| e.to_compile_error())
-        .unwrap_or_default();
+    let mut out = errors.map(|e| e.to_compile_error()).unwrap_or_default();
     out.extend(block.into_token_stream());
     out
 }
@@ -210,19 +208,42 @@ fn shareable(args: &Args, block: &ItemImpl) -> syn::Result<()> {
             }
         }
     }
-    for (key, value) in &args.attributes {
+    let lists = [
+        ("attributes", &args.attributes),
+        ("metric_attributes", &args.metric_attributes),
+    ];
+    for (list, pairs) in lists {
+        for (key, value) in pairs {
+            let mut names = Names(Vec::new());
+            names.visit_expr(value);
+            for ident in names.0 {
+                if params.contains(&ident.to_string()) {
+                    push(syn::Error::new(
+                        ident.span(),
+                        format!(
+                            "`{list}(..)` on an impl block cannot name `{ident}`, a parameter of \
+                             its methods: give `\"{}\"` on the method, \
+                             `#[instrument_errors({list}(\"{}\" = ...))]`",
+                            key.value(),
+                            key.value()
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+    for (key, value) in [("parent", &args.parent), ("links", &args.links)] {
         let mut names = Names(Vec::new());
-        names.visit_expr(value);
+        if let Some(value) = value {
+            names.visit_expr(value);
+        }
         for ident in names.0 {
             if params.contains(&ident.to_string()) {
                 push(syn::Error::new(
                     ident.span(),
                     format!(
-                        "`attributes(..)` on an impl block cannot name `{ident}`, a parameter of \
-                         its methods: give `\"{}\"` on the method, \
-                         `#[instrument_errors(attributes(\"{}\" = ...))]`",
-                        key.value(),
-                        key.value()
+                        "`{key}` on an impl block cannot name `{ident}`, a parameter of its \
+                         methods: give it on the method, `#[instrument_errors({key} = ...)]`"
                     ),
                 ));
             }

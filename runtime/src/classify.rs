@@ -144,7 +144,34 @@ pub trait ViaTypeName {
 impl<E: ?Sized> ViaTypeName for &Probe<'_, E> {
     #[inline]
     fn ie_error_type(&self) -> Cow<'static, str> {
-        Cow::Borrowed(crate::error_type::error_type_name(std::any::type_name::<E>()))
+        Cow::Borrowed(crate::error_type::error_type_name(
+            std::any::type_name::<E>(),
+        ))
+    }
+}
+
+/// `error.type` from the [`ErrorType`] implementation, when there is one
+/// (the protocol flags fall back to the status's value, not the type name).
+pub trait ViaKnownErrorType {
+    /// The error's `error.type`.
+    fn ie_known_error_type(&self) -> Option<Cow<'static, str>>;
+}
+impl<E: ErrorType + ?Sized> ViaKnownErrorType for Probe<'_, E> {
+    #[inline]
+    fn ie_known_error_type(&self) -> Option<Cow<'static, str>> {
+        Some(self.0.error_type())
+    }
+}
+
+/// No [`ErrorType`] implementation.
+pub trait ViaUnknownErrorType {
+    /// Always `None`.
+    fn ie_known_error_type(&self) -> Option<Cow<'static, str>>;
+}
+impl<E: ?Sized> ViaUnknownErrorType for &Probe<'_, E> {
+    #[inline]
+    fn ie_known_error_type(&self) -> Option<Cow<'static, str>> {
+        None
     }
 }
 
@@ -420,7 +447,10 @@ mod tests {
             Cow::Borrowed(&e.0)
         }
         assert_eq!(error_type(code, &Coded("E42".into())), "E42");
-        assert_eq!(error_type(|e: &Coded| Cow::Borrowed(e.0.as_str()), &Coded("E7".into())), "E7");
+        assert_eq!(
+            error_type(|e: &Coded| Cow::Borrowed(e.0.as_str()), &Coded("E7".into())),
+            "E7"
+        );
         assert_eq!(
             error_if(|v: &u8| (*v > 2).then_some("big"), &3).as_deref(),
             Some("big")

@@ -197,10 +197,7 @@ fn sync_coercions_return_the_same_values() {
     for h in [holder("a"), holder("")] {
         assert_eq!(plain::name(&h), instrumented::name(&h));
         assert_eq!(plain::bytes(&h), instrumented::bytes(&h));
-        assert_eq!(
-            plain::ok_name(&h).ok(),
-            instrumented::ok_name(&h).ok()
-        );
+        assert_eq!(plain::ok_name(&h).ok(), instrumented::ok_name(&h).ok());
     }
     ok_calls("name", 2);
     ok_calls("bytes", 2);
@@ -240,7 +237,10 @@ fn async_coercions_return_the_same_values() {
         for name in ["a", ""] {
             let mut h = holder(name);
             let mut g = holder(name);
-            assert_eq!(plain::name_async(&h).await, instrumented::name_async(&h).await);
+            assert_eq!(
+                plain::name_async(&h).await,
+                instrumented::name_async(&h).await
+            );
             assert_eq!(
                 plain::bytes_async(&mut h).await,
                 instrumented::bytes_async(&mut g).await
@@ -265,8 +265,14 @@ fn async_coercions_return_the_same_values() {
                 plain::shared_async(n).await.to_string(),
                 instrumented::shared_async(n).await.to_string()
             );
-            assert_eq!(plain::never_async(n).await, instrumented::never_async(n).await);
-            assert_eq!(plain::impl_future(n).await, instrumented::impl_future(n).await);
+            assert_eq!(
+                plain::never_async(n).await,
+                instrumented::never_async(n).await
+            );
+            assert_eq!(
+                plain::impl_future(n).await,
+                instrumented::impl_future(n).await
+            );
         }
         assert!(instrumented::ok_name_async(&holder("err")).await.is_err());
     });

@@ -213,7 +213,10 @@ fn methods_of_different_types_get_their_own_names() {
         );
     }
     assert_eq!(spans[0].status, Status::Unset);
-    assert_eq!(string_attr(&spans[1], "error.type").as_deref(), Some("timeout"));
+    assert_eq!(
+        string_attr(&spans[1], "error.type").as_deref(),
+        Some("timeout")
+    );
     assert_eq!(
         error_description(&spans[1]).as_deref(),
         Some("repo said TimedOut")
@@ -226,12 +229,18 @@ fn methods_of_different_types_get_their_own_names() {
     // Two duration series, not one.
     let users_points = t.points(
         "function.duration",
-        &[("code.function.name", "impl_blocks::collide::UserRepo::insert")],
+        &[(
+            "code.function.name",
+            "impl_blocks::collide::UserRepo::insert",
+        )],
     );
     assert_eq!(users_points.iter().map(|p| p.count).sum::<u64>(), 2);
     let order_points = t.points(
         "function.duration",
-        &[("code.function.name", "impl_blocks::collide::OrderRepo::insert")],
+        &[(
+            "code.function.name",
+            "impl_blocks::collide::OrderRepo::insert",
+        )],
     );
     assert_eq!(order_points.iter().map(|p| p.count).sum::<u64>(), 1);
     // The exception record is named after the span.
@@ -285,7 +294,14 @@ fn skip_and_const_fn_are_left_alone_and_every_receiver_works() {
     let mut pinned = repo();
     assert_eq!(Pin::new(&mut pinned).pinned(), 3);
     assert_eq!(UserRepo::associated(), 1);
-    for method in ["by_value", "boxed", "shared", "counted", "pinned", "associated"] {
+    for method in [
+        "by_value",
+        "boxed",
+        "shared",
+        "counted",
+        "pinned",
+        "associated",
+    ] {
         let span = t.span(&format!("UserRepo::{method}"));
         assert_eq!(
             string_attr(&span, "code.function.name"),
@@ -307,10 +323,7 @@ fn trait_impls_generic_impls_and_blanket_impls() {
     );
     let logs = t.logs_named("Memory::get.exception");
     assert_eq!(logs.len(), 1);
-    assert_eq!(
-        logs[0].severity,
-        Some(opentelemetry::logs::Severity::Error)
-    );
+    assert_eq!(logs[0].severity, Some(opentelemetry::logs::Severity::Error));
     // The default method has no body in the impl: not instrumented.
     assert_eq!(t.spans_named("Memory::describe").len(), 0);
 
@@ -351,7 +364,10 @@ async fn async_trait_impls_in_both_orders() {
         assert_eq!(spans.len(), 2, "{owner}");
         assert_eq!(spans[0].status, Status::Unset);
         assert_eq!(spans[0].span_kind, SpanKind::Server);
-        assert_eq!(string_attr(&spans[1], "error.type").as_deref(), Some("timeout"));
+        assert_eq!(
+            string_attr(&spans[1], "error.type").as_deref(),
+            Some("timeout")
+        );
         assert_eq!(
             string_attr(&spans[1], "code.function.name"),
             Some(format!("impl_blocks::{owner}::load"))

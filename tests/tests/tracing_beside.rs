@@ -118,7 +118,10 @@ fn check_order(outer: &str, inner: &str, ours: &str) {
         (&inner, &outer)
     };
     assert!(matches!(ours_span.status, Status::Error { .. }));
-    assert_eq!(string_attr(ours_span, "error.type").as_deref(), Some("timeout"));
+    assert_eq!(
+        string_attr(ours_span, "error.type").as_deref(),
+        Some("timeout")
+    );
     assert_eq!(theirs.status, Status::Unset);
     assert_eq!(string_attr(theirs, "error.type"), None);
     let logs = t.logs_named(&format!("{ours}.exception"));
@@ -213,14 +216,23 @@ fn span_current_records_on_the_tracing_span() {
     // Success: the tracing span stays Unset.
     assert_eq!(spans[0].status, Status::Unset);
     assert_eq!(string_attr(&spans[0], "error.type"), None);
-    assert_eq!(string_attr(&spans[0], "job.name").as_deref(), Some("nightly"));
+    assert_eq!(
+        string_attr(&spans[0], "job.name").as_deref(),
+        Some("nightly")
+    );
     // Failure: status Error with the description, and error.type.
     assert_eq!(
         error_description(&spans[1]).as_deref(),
         Some("the job timed out")
     );
-    assert_eq!(string_attr(&spans[1], "error.type").as_deref(), Some("timeout"));
-    assert_eq!(string_attr(&spans[1], "job.name").as_deref(), Some("hourly"));
+    assert_eq!(
+        string_attr(&spans[1], "error.type").as_deref(),
+        Some("timeout")
+    );
+    assert_eq!(
+        string_attr(&spans[1], "job.name").as_deref(),
+        Some("hourly")
+    );
     assert_eq!(spans[1].span_kind, SpanKind::Internal);
     // The duration points, as usual.
     let points = t.points(
@@ -280,7 +292,10 @@ fn span_current_without_a_tracing_span_starts_its_own() {
         string_attr(&spans[0], "code.function.name").as_deref(),
         Some("tracing_beside::filtered")
     );
-    assert_eq!(string_attr(&spans[0], "error.type").as_deref(), Some("timeout"));
+    assert_eq!(
+        string_attr(&spans[0], "error.type").as_deref(),
+        Some("timeout")
+    );
     assert!(matches!(spans[0].status, Status::Error { .. }));
     let logs = t.logs_named("current.filtered.exception");
     assert_eq!(logs.len(), 1);
