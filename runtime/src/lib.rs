@@ -251,20 +251,40 @@ pub use tracing;
 ///
 /// | argument | meaning |
 /// |---|---|
-/// | `name = "..."` | span name; default: the function's name |
+/// | `name = "..."` | span name; default: the function's name, `Type::method` for a method of an annotated `impl` block |
 /// | `kind = internal \| client \| server \| producer \| consumer` | span kind; default `internal` |
 /// | `metric = "..."` | histogram name; default `function.duration` with `code.function.name` |
 /// | `ok_if = f` | `Fn(&E) -> bool`: `true` means the error is handled, not a failure (logged at `DEBUG`) |
 /// | `error_if = f` | `Fn(&T) -> Option<S>`: `Some(t)` makes this `Ok` value a failure with `error.type` `t` (`T` is the whole return type of functions that do not return a `Result`) |
 /// | `error_type = f` | `Fn(&E) -> S`: the `error.type` of an error |
 /// | `description = false` | the message is sensitive: no status description, no `exception.message` |
-/// | `attributes("key" = expr, ...)` | span attributes, evaluated at entry |
+/// | `attributes("key" = expr, ...)` | span attributes, evaluated at entry; a parameter or field named there is borrowed (through `&V: AttributeValue`, else a clone), not moved |
 /// | `result_attributes = f` | `Fn(&R) -> I`, `I: IntoIterator<Item = KeyValue>`: span attributes from the whole returned value `R`, evaluated after the call, only for a span that records (`instrument_errors::http::response_attributes` and `instrument_errors::grpc::response_attributes` are two) |
 /// | `log_level = trace \| debug \| info \| warn \| error` | severity of an exception escaping this function (the record takes the highest of the frames it escaped) |
 /// | `log = false` | no exception log record |
 /// | `handled_attribute = "..."` | with `ok_if`: on a handled error, this attribute on the span and the `DEBUG` record, set to the error's `error.type` |
+/// | `span = current` | feature `tracing-opentelemetry`, written above `#[tracing::instrument]`: no span of its own; status, description, `error.type` and attributes go on the current `tracing` span, the exception record (`<its name>.exception`) is tied to it; with no `tracing` span current, a span of its own |
+/// | `skip` | on a method of an annotated `impl` block: leave it alone |
 ///
-/// `S` is anything `Into<Cow<'static, str>>`. Functions are closures or paths.
+/// `S` is anything `Into<Cow<'static, str>>` (an `error_type` function may also
+/// return a `Cow<'_, str>` borrowed from the error, copied and counted as a
+/// computed value). Functions are closures or paths.
+///
+/// **`impl` blocks.** On an `impl` block (inherent or trait, generic or not,
+/// `#[async_trait]`), every method with a body is instrumented as if it
+/// carried the attribute, the block's arguments as defaults and a method's own
+/// `#[instrument_errors(...)]` overriding them argument by argument;
+/// `#[instrument_errors(skip)]` and `const fn`s are left alone. `name`,
+/// `metric`, and `attributes(..)`, `metric_attributes(..)`, `parent` or
+/// `links` naming a parameter or `self` are compile errors at block level.
+/// Such a method's span is named `Type::method` and its `code.function.name`
+/// is `<module>::Type::method` (generic arguments left out; a blanket impl
+/// over a type parameter uses the trait's name). A method annotated on its
+/// own does not see its `impl` block: it is named as a free function.
+///
+/// **Coercions.** The declared return type is a coercion site for the tail
+/// and for every `return`, as without the attribute, `async fn` included
+/// (`&String` to `&str`, `Box<T>` to `Box<dyn Trait>`, inside `Ok(..)`).
 /// Works on free functions, methods (any receiver), generic functions,
 /// `unsafe fn`, `extern "C" fn`, `#[track_caller]` functions, `async fn` and
 /// functions returning futures (below). Only the signature decides how a call
