@@ -18,7 +18,8 @@ use opentelemetry::{Context, KeyValue};
 use crate::frame::Frame;
 use crate::site::CallSite;
 
-/// The values a call starts with; see the [module](self).
+/// The values a call starts with: its `attributes(..)`, `metric_attributes(..)`,
+/// `parent` and `links`, each a zero-sized type when not given.
 #[derive(Debug)]
 pub struct Entry<A, M = NoMetricAttributes, P = CurrentContext, L = NoLinks> {
     attributes: A,

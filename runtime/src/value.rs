@@ -164,6 +164,8 @@ mod tests {
     }
 
     #[test]
+    // The borrows select the probe under test.
+    #[allow(clippy::needless_borrow)]
     fn places_are_borrowed_not_moved() {
         #[allow(unused_imports)]
         use super::{ViaCloneValue as _, ViaNoValue as _, ViaRefValue as _};
