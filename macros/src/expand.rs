@@ -83,6 +83,27 @@ pub fn expand(args: &Args, item: &ItemFn, owner: Option<&str>) -> syn::Result<To
         None => None,
     };
     let site_static = call_site(args, item, &site, owner, tracing_name.as_deref());
+    // A method annotated on its own (not through its `impl` block) cannot see
+    // its type: with a receiver, `Self` exists, and the runtime names the
+    // call site after `type_name::<Self>()`, once per type.
+    let (site_ref, site_static) = if owner.is_none() && sig.receiver().is_some() {
+        let typed = format_ident!("__IE_TYPED", span = Span::mixed_site());
+        let local = format_ident!("__ie_site", span = Span::mixed_site());
+        let static_and_local = quote! {
+            #site_static
+            static #typed: ::instrument_errors::__private::TypedSites =
+                ::instrument_errors::__private::TypedSites::new();
+            let #local: &'static ::instrument_errors::__private::CallSite =
+                ::instrument_errors::__private::TypedSites::site(
+                    &#typed,
+                    &#site,
+                    ::core::any::type_name::<Self>,
+                );
+        };
+        (quote!(#local), static_and_local)
+    } else {
+        (quote!(&#site), site_static)
+    };
     let block = &item.block;
     // The return type with its `impl Trait` parts left to inference.
     let ret_inferred = match &sig.output {
@@ -114,9 +135,9 @@ pub fn expand(args: &Args, item: &ItemFn, owner: Option<&str>) -> syn::Result<To
             let start = match form {
                 Form::Named(ty) => quote! {{
                     #selectors
-                    (&&#p::Select::<#ty>::NEW).ie_start_inline(&#site, #entry_lazy)
+                    (&&#p::Select::<#ty>::NEW).ie_start_inline(#site_ref, #entry_lazy)
                 }},
-                _ => quote!(#p::CallSite::start(&#site, #entry_lazy)),
+                _ => quote!(#p::CallSite::start(#site_ref, #entry_lazy)),
             };
             let frame = format_ident!("__ie_frame", span = Span::mixed_site());
             if matches!(&sig.output, ReturnType::Type(_, ty) if matches!(**ty, Type::Never(_))) {
@@ -162,7 +183,7 @@ pub fn expand(args: &Args, item: &ItemFn, owner: Option<&str>) -> syn::Result<To
             };
             quote! {
                 #p::CallSite::instrument(
-                    &#site,
+                    #site_ref,
                     #entry_eager,
                     #p::typed_future::<#ret_inferred, _>(async move #body),
                     #classify,
@@ -184,7 +205,7 @@ pub fn expand(args: &Args, item: &ItemFn, owner: Option<&str>) -> syn::Result<To
             quote! {
                 let #entry_var = #entry_eager;
                 let #body_var = #build;
-                #p::CallSite::instrument(&#site, #entry_var, #body_var, #classify, #after)
+                #p::CallSite::instrument(#site_ref, #entry_var, #body_var, #classify, #after)
             }
         }
         Form::Named(ty) => {
@@ -196,7 +217,7 @@ pub fn expand(args: &Args, item: &ItemFn, owner: Option<&str>) -> syn::Result<To
                 Some((rest, func, found)) => {
                     let wrapped = quote! {
                         #p::CallSite::instrument(
-                            &#site,
+                            #site_ref,
                             #entry_var,
                             #p::typed_future_as(#output_var, #found),
                             #classify,
@@ -215,7 +236,7 @@ pub fn expand(args: &Args, item: &ItemFn, owner: Option<&str>) -> syn::Result<To
                 None => quote! {
                     let #started = {
                         #selectors
-                        (&&#p::Select::<#ty>::NEW).ie_start(&#site, #entry_lazy)
+                        (&&#p::Select::<#ty>::NEW).ie_start(#site_ref, #entry_lazy)
                     };
                     let #body_var = #p::once(move || -> #ty #block);
                     {
@@ -243,7 +264,7 @@ pub fn expand(args: &Args, item: &ItemFn, owner: Option<&str>) -> syn::Result<To
             };
             quote_spanned! {body_span=>
                 ::instrument_errors::__private::Frame::run(
-                    ::instrument_errors::__private::CallSite::start(&#site, #entry_lazy),
+                    ::instrument_errors::__private::CallSite::start(#site_ref, #entry_lazy),
                     move || -> #ret_inferred #block,
                     #classify,
                     #after,

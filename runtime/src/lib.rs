@@ -504,7 +504,7 @@ pub mod __private {
         flag_err, flag_error_type, flag_ok, status_attribute, Grpc, Http, Protocol, Side, StatusOf,
         ViaNoStatus, ViaStatus,
     };
-    pub use crate::site::{CallSite, ExceptionSink, Info, Kind};
+    pub use crate::site::{CallSite, ExceptionSink, Info, Kind, TypedSites};
     pub use crate::value::{
         attribute, AttributeRef, AttributeValue, ViaCloneValue, ViaNoValue, ViaRefValue,
     };

@@ -375,3 +375,85 @@ async fn async_trait_impls_in_both_orders() {
         assert_eq!(t.logs_named(&format!("{owner}::load.exception")).len(), 1);
     }
 }
+
+pub mod alone {
+    use super::{instrument_errors, RepoError};
+
+    pub struct UserRepo;
+    pub struct OrderRepo;
+
+    impl UserRepo {
+        #[allow(clippy::unused_self)]
+        #[instrument_errors(metric = "alone.insert.duration")]
+        pub fn insert(&self, id: u32) -> Result<u32, RepoError> {
+            Ok(id)
+        }
+    }
+
+    impl OrderRepo {
+        #[allow(clippy::unused_self)]
+        #[instrument_errors]
+        pub fn insert(&self, id: u32) -> Result<u32, RepoError> {
+            Ok(id)
+        }
+    }
+
+    /// A default method: one function, a name per implementor.
+    pub trait Audited {
+        #[instrument_errors]
+        fn audit(&self) -> Result<(), RepoError> {
+            Ok(())
+        }
+    }
+    impl Audited for UserRepo {}
+    impl Audited for OrderRepo {}
+}
+
+#[test]
+fn methods_annotated_alone_are_named_after_self() {
+    use alone::{Audited as _, OrderRepo, UserRepo};
+    let t = telemetry();
+    assert!(UserRepo.insert(1).is_ok());
+    assert!(OrderRepo.insert(2).is_ok());
+    assert!(UserRepo.audit().is_ok());
+    assert!(OrderRepo.audit().is_ok());
+    assert!(OrderRepo.audit().is_ok());
+    // The span name stays the method's (the attribute does not see the type
+    // when it expands); `code.function.name` carries the type.
+    let inserts = t.spans_named("insert");
+    let mut names: Vec<String> = inserts
+        .iter()
+        .filter_map(|s| string_attr(s, "code.function.name"))
+        .filter(|n| n.starts_with("impl_blocks::alone::"))
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "impl_blocks::alone::OrderRepo::insert",
+            "impl_blocks::alone::UserRepo::insert"
+        ]
+    );
+    for (owner, calls) in [("UserRepo", 1), ("OrderRepo", 2)] {
+        let function = format!("impl_blocks::alone::{owner}::audit");
+        let points = t.points("function.duration", &[("code.function.name", &function)]);
+        assert_eq!(
+            points.iter().map(|p| p.count).sum::<u64>(),
+            calls,
+            "{owner}"
+        );
+    }
+    assert_eq!(
+        t.points(
+            "function.duration",
+            &[(
+                "code.function.name",
+                "impl_blocks::alone::OrderRepo::insert"
+            )]
+        )
+        .iter()
+        .map(|p| p.count)
+        .sum::<u64>(),
+        1
+    );
+}
