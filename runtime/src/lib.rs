@@ -300,7 +300,11 @@ pub use tracing;
 /// Such a method's span is named `Type::method` and its `code.function.name`
 /// is `<module>::Type::method` (generic arguments left out; a blanket impl
 /// over a type parameter uses the trait's name). A method annotated on its
-/// own does not see its `impl` block: it is named as a free function.
+/// own does not see its `impl` block: with a `self` receiver, its
+/// `code.function.name` is completed at run time from
+/// `std::any::type_name::<Self>()` (`<module>::Type::method`, once per type,
+/// so a trait's default method gets one per implementor); its span name stays
+/// the method's name.
 ///
 /// **Coercions.** The declared return type is a coercion site for the tail
 /// and for every `return`, as without the attribute, `async fn` included
