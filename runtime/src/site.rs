@@ -279,7 +279,7 @@ const TYPED_SLOTS: usize = 8;
 /// and kept for the life of the process (a bounded set: the program's types).
 /// One function serves several types when it is a trait's default method or
 /// part of a blanket or generic impl; each still gets its own name. The first
-/// [`TYPED_SLOTS`] types are found with atomic loads only; more take a lock.
+/// eight types are found with atomic loads only; more take a lock.
 #[derive(Debug)]
 pub struct TypedSites {
     slots: [OnceLock<(&'static str, &'static CallSite)>; TYPED_SLOTS],
