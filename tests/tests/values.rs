@@ -106,7 +106,10 @@ fn attributes_borrow_parameters_and_error_type_borrows_the_error() {
     assert!(run_job(String::new(), "ops", "queue".to_owned()).is_err());
     let spans = t.spans_named("values.job");
     assert_eq!(spans.len(), 2);
-    assert_eq!(string_attr(&spans[0], "job.name").as_deref(), Some("nightly"));
+    assert_eq!(
+        string_attr(&spans[0], "job.name").as_deref(),
+        Some("nightly")
+    );
     assert_eq!(string_attr(&spans[0], "job.owner").as_deref(), Some("ops"));
     assert_eq!(string_attr(&spans[0], "job.queue").as_deref(), Some("q1"));
     assert_eq!(string_attr(&spans[1], "error.type").as_deref(), Some("E5"));
