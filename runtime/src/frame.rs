@@ -54,6 +54,9 @@ pub struct Frame {
     metric_attributes: Option<Box<[KeyValue]>>,
     /// This call records nothing at all.
     inert: bool,
+    /// The span in `cx` is not this call's own (`span = current`: the
+    /// current `tracing` span's): it is marked, not ended.
+    borrowed: bool,
 }
 
 impl CallSite {
@@ -89,18 +92,33 @@ impl CallSite {
         let wall = (timed && state.tracer.is_some() && LAST_SPAN_RECORDED.get())
             .then(opentelemetry::time::now);
         let start = timed.then(Instant::now);
-        let (cx, span_start) = match &state.tracer {
-            Some(tracer) => parent.with(|parent| {
-                self.start_span(
-                    tracer,
-                    parent,
-                    attributes,
-                    metric_attributes.as_slice(),
-                    links,
-                    wall,
-                )
-            }),
-            None => (None, None),
+        let borrowed = self.info.current_span.then(current_tracing_span).flatten();
+        let (cx, span_start, borrowed) = match (borrowed, &state.tracer) {
+            // `span = current`: the current `tracing` span gets the
+            // attributes (`parent` and `links` belong to a span this call
+            // would start).
+            (Some(cx), _) => {
+                let _ = catch_unwind(AssertUnwindSafe(|| {
+                    let span = cx.span();
+                    span.set_attributes(metric_attributes.as_slice().iter().cloned());
+                    span.set_attributes(attributes.evaluate());
+                }));
+                (Some(cx), None, true)
+            }
+            (None, Some(tracer)) => {
+                let (cx, span_start) = parent.with(|parent| {
+                    self.start_span(
+                        tracer,
+                        parent,
+                        attributes,
+                        metric_attributes.as_slice(),
+                        links,
+                        wall,
+                    )
+                });
+                (cx, span_start, false)
+            }
+            (None, None) => (None, None, false),
         };
         Frame {
             site: self,
@@ -114,6 +132,7 @@ impl CallSite {
                 None
             },
             inert: false,
+            borrowed,
         }
     }
 
@@ -160,6 +179,31 @@ impl CallSite {
     }
 }
 
+/// `span = current`: the OpenTelemetry context of the current `tracing`
+/// span, when one is current and tracing-opentelemetry's layer records it.
+#[cfg(feature = "tracing-opentelemetry")]
+fn current_tracing_span() -> Option<Context> {
+    use tracing_opentelemetry::OpenTelemetrySpanExt as _;
+    catch_unwind(|| {
+        let span = tracing::Span::current();
+        if span.is_none() {
+            return None;
+        }
+        let cx = span.context();
+        let recording = cx.has_active_span() && cx.span().is_recording();
+        recording.then_some(cx)
+    })
+    .ok()
+    .flatten()
+}
+
+/// Without the feature, `span = current` does not compile.
+#[cfg(not(feature = "tracing-opentelemetry"))]
+#[inline(always)]
+fn current_tracing_span() -> Option<Context> {
+    None
+}
+
 thread_local! {
     /// Whether the last span started on this thread was recording: a guess
     /// that the next one will be, so that its start time is worth reading.
@@ -195,6 +239,15 @@ impl Frame {
             span_start: None,
             metric_attributes: None,
             inert: true,
+            borrowed: false,
+        }
+    }
+
+    /// Ends the span, at this call's end time, unless it is not this call's.
+    #[inline]
+    fn end(&self, timing: Timing, span: &SpanRef<'_>) {
+        if !self.borrowed {
+            timing.end(span);
         }
     }
 
@@ -340,7 +393,7 @@ impl Frame {
                 // processor or exporter that panics is contained here too.
                 let _ = catch_unwind(AssertUnwindSafe(|| {
                     if let Some(cx) = &cx {
-                        timing.end(&cx.span());
+                        self.end(timing, &cx.span());
                     }
                     self.record_duration(state, timing.seconds, None, metric);
                 }));
@@ -516,7 +569,7 @@ impl Frame {
                 if recording {
                     span.set_status(Status::error(message.unwrap_or_default()));
                 }
-                timing.end(span);
+                self.end(timing, span);
             }
             self.record_duration(state, timing.seconds, Some(Value::from(error_type)), metric);
         }));
@@ -575,7 +628,7 @@ impl Frame {
             }
         }
         if let Some(span) = &span {
-            timing.end(span);
+            self.end(timing, span);
         }
         self.record_duration(state, timing.seconds, None, metric);
     }
@@ -659,7 +712,9 @@ impl Drop for Frame {
     #[inline]
     fn drop(&mut self) {
         if let Some(cx) = self.cx.take() {
-            cx.span().end();
+            if !self.borrowed {
+                cx.span().end();
+            }
         }
     }
 }
