@@ -185,7 +185,7 @@ where
                 {
                     let verdict = crate::frame::classify_contained(classify, &out);
                     this.after.after(&frame, &out);
-                    frame.finish(verdict, below, false, outermost);
+                    frame.finish(verdict, below, None, outermost);
                     // Finished: it holds nothing left to end or emit.
                     std::mem::forget(frame);
                 }

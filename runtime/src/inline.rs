@@ -86,7 +86,7 @@ impl InlineFrame {
             let below = exception::exchange(Below::Nothing);
             let verdict = classify_contained(classify, out);
             after.after(&frame, out);
-            frame.finish(verdict, below, false, self.outermost);
+            frame.finish(verdict, below, None, self.outermost);
             // Finished: it holds nothing left to end or emit.
             std::mem::forget(frame);
         }
@@ -107,7 +107,7 @@ impl Drop for InlineFrame {
                         error: None,
                     }),
                     below,
-                    true,
+                    Some(None),
                     self.outermost,
                 );
             }

@@ -226,6 +226,7 @@ pub mod grpc;
 #[cfg(feature = "http")]
 pub mod http;
 mod inline;
+mod panic_hook;
 mod site;
 mod value;
 
