@@ -333,10 +333,10 @@ impl Pipeline {
     ///
     /// The OpenTelemetry crates report their own diagnostics as `tracing`
     /// events (targets `opentelemetry*`, e.g. an unreachable collector), and
-    /// so do the HTTP and gRPC stacks the exporters use (`hyper`, `h2`,
-    /// `tonic`, `tower`, `reqwest`): they are kept out of the bridge, or
-    /// every export would log records about itself, which would be exported
-    /// in turn. With `sdk_warnings`, the OpenTelemetry ones at WARN and above
+    /// so do the HTTP and gRPC stacks the exporters and the example's
+    /// service use (`axum`, `tower`, `tower_http`, `hyper`, `h2`, `tonic`,
+    /// `reqwest`): they are kept out of the bridge, or every export would log
+    /// records about itself, which would be exported in turn. With `sdk_warnings`, the OpenTelemetry ones at WARN and above
     /// are printed to stderr.
     ///
     /// Call it once, before the first instrumented call.
@@ -392,14 +392,17 @@ impl Pipeline {
 }
 
 /// Targets kept out of the logs bridge: the OpenTelemetry crates'
-/// diagnostics, and the crates the OTLP exporters send with, whose `tracing`
-/// events would otherwise become log records about each export.
-const NOT_BRIDGED: [&str; 7] = [
+/// diagnostics, the crates the OTLP exporters send with, whose `tracing`
+/// events would otherwise become log records about each export, and the web
+/// stack the example serves with (axum's `TRACE` events of every request).
+const NOT_BRIDGED: [&str; 9] = [
     "opentelemetry",
+    "axum",
+    "tower",
+    "tower_http",
     "hyper",
     "h2",
     "tonic",
-    "tower",
     "reqwest",
     "tokio",
 ];

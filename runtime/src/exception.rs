@@ -43,26 +43,40 @@
 //! # The record
 //!
 //! * Event name `<span name>.exception`, as the conventions recommend, of the
-//!   operation the exception escaped first.
+//!   operation the exception escaped first (of the caller, for an error a
+//!   caller's `ok_if` accepts: see [fates](#fates-and-severities)).
+//! * Message (the log record's body, what `tracing_subscriber::fmt` prints
+//!   first): `<span name> failed: <exception.message>`, e.g. `store.get
+//!   failed: connection refused`, with the span name of the operation the
+//!   exception escaped first; `<span name> failed: <exception.type>` when
+//!   there is no message (`description = false`, no `Display`). It is
+//!   formatted by the subscriber that reads it, from the parts below, which
+//!   stay as they are.
 //! * `exception.type`: the same value as that span's and metric point's
 //!   `error.type` (after the [`ERROR_TYPE_LIMIT`](crate::ERROR_TYPE_LIMIT)),
 //!   `"panic"` for a panic.
 //! * `exception.message`: the error's `Display`, or the panic's message, at
-//!   most [`MESSAGE_LIMIT`] bytes. Absent with `description = false` (the
+//!   most [`MESSAGE_LIMIT`] bytes (a longer one is cut at a character
+//!   boundary and ends with `… [cut at 4096 bytes]`; no more of the error is
+//!   formatted than that). Absent with `description = false` (the
 //!   message may be sensitive), for an error type without `Display`, and for
 //!   a panic whose payload is not a string.
 //! * `exception.stacktrace`, when there is one. Rust errors carry no stack
 //!   trace; what tells their cause is the `source()` chain, so for an error
 //!   that implements `std::error::Error` it is that chain, one line per level
 //!   (`caused by (0): <Display of source()>`, `caused by (1): …`), at most
-//!   [`SOURCE_DEPTH_LIMIT`] levels and [`STACKTRACE_LIMIT`] bytes; absent
-//!   when the error has no source. For a panic it is the
-//!   [`std::backtrace::Backtrace`] captured when the panic unwinds out of the
-//!   instrumented function, only when backtraces are enabled
-//!   (`RUST_LIB_BACKTRACE` / `RUST_BACKTRACE`): it shows the instrumented
-//!   function and its callers (for an `async fn`, the poll that panicked), not
-//!   the frames between the panic site and the function, which only the panic
-//!   hook sees.
+//!   [`SOURCE_DEPTH_LIMIT`] levels (then `… [cut at 32 levels]`) and
+//!   [`STACKTRACE_LIMIT`] bytes (then `… [cut at N bytes]`); absent when the
+//!   error has no source. For a panic it is where the panic happened,
+//!   `panicked at src/web.rs:195:9`, even with backtraces off, followed, when
+//!   backtraces are enabled (`RUST_LIB_BACKTRACE` / `RUST_BACKTRACE`), by the
+//!   backtrace from the panicking frame (frame 0 is the function that
+//!   panicked; no frames of this crate, of std's panic machinery or of
+//!   `catch_unwind`). Both come from the panic hook this crate installs once;
+//!   its rules (the hook it replaced still runs; never a stale location; an
+//!   application that replaces the hook later) are in
+//!   [Panics](#panics-the-hook). `code.*` attributes stay those of the
+//!   instrumented function.
 //! * `code.function.name`: the function the exception escaped first.
 //! * On the record of a handled error, the operation's `handled_attribute`
 //!   (below).
@@ -89,10 +103,34 @@
 //!   record the failure); an error that escapes it from a frame below keeps
 //!   its record, not raised by this frame's level.
 //!
+//! # Fates and severities
+//!
+//! | the exception's fate | the record | severity |
+//! |---|---|---|
+//! | an `Err` that the function's own `ok_if` accepts | its own, with its `handled_attribute` | `DEBUG` |
+//! | an `Err` escaping to a caller whose `ok_if` accepts it (through any frames returning it with `?`/conversions) | **one**: the exception of the function it escaped first (`exception.*`, `code.function.name`, tied to that span), as the accepting caller's event (`<caller>.exception`) with the caller's `handled_attribute` if it has one | `DEBUG` |
+//! | recovered in plain code: a caller returns `Ok` (or an `Ok` value `error_if` rejects), or goes on to make another instrumented call | the function's it escaped first | the highest severity reached so far: `WARN` for internal, client and producer frames |
+//! | escapes a `server` or `consumer` operation (that logs) | the function's it escaped first | `ERROR` (or that operation's `log_level` if higher) |
+//! | escapes the outermost instrumented call of the thread or task | the function's it escaped first | the highest severity reached |
+//! | a cancelled future still holding a record from a call inside it | that record | the severity reached |
+//! | a panic | the innermost frame's it unwinds out of | `ERROR` |
+//! | an `Ok` value `error_if` rejects | none (not an exception) | — |
+//! | `log = false` | none from this frame | — |
+//!
+//! A record already emitted (the error escaped a server first) stays as it
+//! was when a caller then accepts the error with `ok_if`. A caller with
+//! `log = false` that accepts a pending error lets it be emitted as a plain
+//! recovery (at the severity reached).
+//!
 //! # When the record is emitted
 //!
-//! An exception's record is emitted when its fate is known, and carries that
-//! moment as its timestamp:
+//! An exception's record is emitted when its fate is known (the cases
+//! below). `opentelemetry-appender-tracing` sets no `Timestamp` on the log
+//! record: the SDK stamps its `ObservedTimestamp` as it is emitted, so that
+//! is the moment the fate became known (a caller returning, a server
+//! operation ending), after the failure itself; the failure's own time is
+//! the end of the span the record is tied to.
+//!
 //!
 //! * **handled by a caller**: an enclosing instrumented call returns `Ok` (or
 //!   an `Ok` value `error_if` rejects, or an error its `ok_if` accepts), or
@@ -124,7 +162,8 @@
 //! "acme.resource.create.status"`, the span and the record get that attribute
 //! set to the error's `error.type` (`already_exists`). If the handled error
 //! came up from an instrumented call below, whose record waits, that record
-//! (the same exception) is emitted instead, at the severity it reached.
+//! (the same exception) is emitted instead, at `DEBUG`, as this operation's
+//! event with its `handled_attribute` (see [fates](#fates-and-severities)).
 //!
 //! # The rule for "once"
 //!
@@ -177,6 +216,38 @@
 //! waiting in it is owned by the frame (or the thread, between a child's end
 //! and its caller's next step) and is emitted or handed on, never dropped, so
 //! nothing is lost and nothing leaks.
+//!
+//! # Panics: the hook
+//!
+//! `catch_unwind` gives the instrumented frame only the panic's payload; the
+//! location and the stack at the panic are seen by the panic hook alone. The
+//! crate installs one, **once per process, at the first call of an
+//! instrumented function** (before its body runs), and never while that
+//! thread is panicking (`std::panic::set_hook` would panic then; a later
+//! first call installs it). It calls the hook it replaced (`take_hook`: std's
+//! default one, or the application's) for every panic, with the same
+//! information, so what the process prints does not change and the
+//! application's hook still runs and sees every panic.
+//!
+//! For a panic raised while an instrumented call runs on the thread, the
+//! hook notes its location (and the backtrace, when enabled) in a
+//! thread-local, with the payload it belongs to (the address and length of
+//! the `&str`/`String` message); the frame the panic unwinds out of takes
+//! that note only for that payload. A panic re-raised with
+//! `std::panic::resume_unwind` (which does not run the hook) with another
+//! payload, or a panic after one caught elsewhere, never gets a stale
+//! location: it gets none. A payload that is not a string (`panic_any(7)`)
+//! gets none either.
+//!
+//! **An application that replaces the hook later** (`set_hook` after the
+//! first instrumented call, without calling the hook `take_hook` returned)
+//! removes this one: panics are still recorded (status `Error`, `error.type`
+//! `"panic"`, the message) but without location; with backtraces enabled,
+//! the stack trace is then the backtrace where the panic left the
+//! instrumented function, without this crate's frames. A hook set before the
+//! first instrumented call, or one that chains, keeps both running. A
+//! `#[track_caller]` function's panic has no note either (its frame sees no
+//! payload).
 //!
 //! # `OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN`
 //!
