@@ -406,3 +406,20 @@ const NOT_BRIDGED: [&str; 9] = [
     "reqwest",
     "tokio",
 ];
+
+#[cfg(test)]
+mod readme_filter {
+    /// The README's setup keeps the same stack out of the logs bridge as the
+    /// example does (issue 19: axum's `TRACE` events were exported).
+    #[test]
+    fn the_readme_filters_the_stack_the_examples_use() {
+        let readme = include_str!("../../README.md");
+        let line = readme
+            .lines()
+            .find(|l| l.starts_with("let quiet = ["))
+            .expect("the README's filter list");
+        for target in super::NOT_BRIDGED.iter().filter(|t| **t != "tokio") {
+            assert!(line.contains(&format!("\"{target}\"")), "{target} in {line}");
+        }
+    }
+}

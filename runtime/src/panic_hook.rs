@@ -52,7 +52,6 @@ use std::any::{Any, TypeId};
 use std::backtrace::{Backtrace, BacktraceStatus};
 use std::cell::Cell;
 use std::fmt::Write as _;
-use std::panic::PanicHookInfo;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::exception::{self, cut_to, STACKTRACE_LIMIT};
@@ -74,7 +73,7 @@ pub(crate) fn install() {
     }
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
-        note(info);
+        note(info.location(), info.payload());
         previous(info);
     }));
 }
@@ -125,15 +124,15 @@ thread_local! {
 /// inside an instrumented call. Nothing here can panic (a panic in a hook
 /// aborts): thread-locals are reached with `try_with`, writes into a
 /// `String` do not fail.
-fn note(info: &PanicHookInfo<'_>) {
+fn note(location: Option<&std::panic::Location<'_>>, payload: &(dyn Any + Send)) {
     if !exception::inside_frame() {
         return;
     }
-    let Some(key) = PayloadKey::of(info.payload()) else {
+    let Some(key) = PayloadKey::of(payload) else {
         return;
     };
     let mut text = String::new();
-    if let Some(location) = info.location() {
+    if let Some(location) = location {
         let _ = write!(
             text,
             "panicked at {}:{}:{}",
