@@ -419,7 +419,10 @@ mod readme_filter {
             .find(|l| l.starts_with("let quiet = ["))
             .expect("the README's filter list");
         for target in super::NOT_BRIDGED.iter().filter(|t| **t != "tokio") {
-            assert!(line.contains(&format!("\"{target}\"")), "{target} in {line}");
+            assert!(
+                line.contains(&format!("\"{target}\"")),
+                "{target} in {line}"
+            );
         }
     }
 }

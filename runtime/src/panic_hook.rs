@@ -212,9 +212,16 @@ fn frame_name(line: &str) -> Option<&str> {
 /// runs between `panic!` and the hook.
 fn is_machinery(name: &str) -> bool {
     let name = name.trim_start_matches('<');
-    ["std::", "core::", "alloc::", "instrument_errors::", "__rust", "rust_begin_unwind"]
-        .iter()
-        .any(|p| name.starts_with(p))
+    [
+        "std::",
+        "core::",
+        "alloc::",
+        "instrument_errors::",
+        "__rust",
+        "rust_begin_unwind",
+    ]
+    .iter()
+    .any(|p| name.starts_with(p))
 }
 
 /// Frames that never show: this crate's, and `catch_unwind`'s.

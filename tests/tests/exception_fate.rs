@@ -609,7 +609,10 @@ fn an_error_accepted_by_the_callers_ok_if_is_one_debug_record() {
         Some("fate.repo.get failed: resource already exists")
     );
     assert!(tied(log, &repo));
-    assert!(t.logs_named("fate.repo.get.exception").is_empty(), "no WARN");
+    assert!(
+        t.logs_named("fate.repo.get.exception").is_empty(),
+        "no WARN"
+    );
 
     // Through a frame that propagates it: still one DEBUG record, no
     // attribute (the accepting caller has none).
@@ -622,7 +625,10 @@ fn an_error_accepted_by_the_callers_ok_if_is_one_debug_record() {
         Some("exception_fate::repo_get")
     );
     assert!(t.logs_named("fate.repo.middle.exception").is_empty());
-    assert!(t.logs_named("fate.repo.get.exception").is_empty(), "no WARN");
+    assert!(
+        t.logs_named("fate.repo.get.exception").is_empty(),
+        "no WARN"
+    );
     assert_eq!(t.span("fate.repo.top").status, Status::Unset);
     assert!(matches!(
         t.span("fate.repo.middle").status,
@@ -686,7 +692,10 @@ fn the_records_message_names_the_operation_and_the_failure() {
     );
     assert_eq!(logs[0].get("exception.message"), None);
     assert_eq!(logs[0].get("exception.type"), Some("timeout"));
-    assert!(logs[0].get("message").is_none(), "the body, not an attribute");
+    assert!(
+        logs[0].get("message").is_none(),
+        "the body, not an attribute"
+    );
 }
 
 #[test]

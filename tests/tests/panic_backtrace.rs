@@ -48,7 +48,10 @@ fn check(st: &str) {
     ] {
         assert!(!st.contains(hidden), "{hidden} in\n{st}");
     }
-    assert!(st.contains("panic_backtrace::handler") || st.contains("panic_backtrace::async_handler"), "{st}");
+    assert!(
+        st.contains("panic_backtrace::handler") || st.contains("panic_backtrace::async_handler"),
+        "{st}"
+    );
 }
 
 #[test]
@@ -65,7 +68,9 @@ fn with_backtraces_on_the_stack_trace_starts_at_the_panicking_frame() {
         Some("bt.handler failed: no row for key 7")
     );
 
-    let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
     let joined = rt.block_on(async { tokio::spawn(async_handler(8)).await });
     assert!(joined.unwrap_err().is_panic());
     let logs = t.logs_named("bt.async.exception");

@@ -85,7 +85,9 @@ fn a_panics_record_holds_its_location() {
     // The application's hook, set before any instrumented call.
     std::panic::set_hook(Box::new(|info| {
         APP_HOOK_CALLS.fetch_add(1, Ordering::SeqCst);
-        let at = info.location().map(|l| format!("{}:{}", l.file(), l.line()));
+        let at = info
+            .location()
+            .map(|l| format!("{}:{}", l.file(), l.line()));
         APP_HOOK_SEEN.lock().unwrap().push(at.unwrap_or_default());
         eprintln!("the application's hook: {info}");
     }));
@@ -161,5 +163,5 @@ fn a_panics_record_holds_its_location() {
 
 #[instrument_errors(name = "loc.replaced")]
 fn unwraps_again() -> u32 {
-    None::<u32>.unwrap()
+    std::hint::black_box(None::<u32>).unwrap()
 }

@@ -196,7 +196,10 @@ fn megabyte_messages_are_cut() {
     let (description, _) = bounded_record("rel.odd.huge");
     let (_, at) = cut_at(&description).expect("cut and marked");
     assert!(at > MESSAGE_LIMIT - 64, "kept up to the limit");
-    assert!(description.ends_with(" [cut at 4096 bytes]"), "{description:?}");
+    assert!(
+        description.ends_with(" [cut at 4096 bytes]"),
+        "{description:?}"
+    );
 
     assert_eq!(
         huge_careless(),
