@@ -218,17 +218,33 @@
 //!
 //! # HTTP and gRPC
 //!
-//! Feature `http`: the module `http`, whose `server_error`, `client_error`
-//! and `response_attributes` classify `http` 1.x responses (axum, hyper) as
-//! the HTTP conventions ask. Feature `tonic`: the module `grpc`
-//! (`server_handled`, `response_attributes`) and `ErrorType` for
-//! `tonic::Status`, as the gRPC conventions ask.
+//! The protocol flags classify a server's or a client's whole result, `Ok`
+//! or `Err`, by the status it carries, as the HTTP and gRPC conventions ask:
+//! `#[instrument_errors(kind = server, http)]` (feature `http`; a `5xx` is a
+//! failure, any other status is not; a client: `>= 400`) and
+//! `#[instrument_errors(kind = server, grpc)]` (feature `tonic`). An `Err`
+//! whose status is not a failure is handled (status Unset, a `DEBUG`
+//! record); a failed one keeps its own `ErrorType` value, else the status's;
+//! the status goes on the span and the duration point
+//! (`http.response.status_code`, `rpc.response.status_code`). The status is
+//! read from any `http::ResponseStatus` or `grpc::ResponseCode` type, yours
+//! included. `metric_attributes(..)` puts `http.route` and the like on span
+//! and duration point; `parent = http::extract_context(&headers)` and
+//! `http::inject_context` carry the trace across services. Feature
+//! `reqwest`: `reqwest::Response` and `reqwest::Error` carry their status,
+//! and `reqwest::Error` has an `error.type`.
+//!
+//! The modules `http` (feature `http`) and `grpc` (feature `tonic`) also
+//! hold the helpers for other shapes (`server_error`, `client_error`,
+//! `response_attributes`, `server_handled`), and `ErrorType` for
+//! `tonic::Status`.
 
 #![warn(missing_docs)]
 
 mod cardinality;
 mod classify;
 mod dispatch;
+mod entry;
 mod error_type;
 mod event;
 pub mod exception;
@@ -240,6 +256,7 @@ pub mod grpc;
 pub mod http;
 mod inline;
 mod panic_hook;
+mod protocol;
 mod site;
 mod value;
 
@@ -270,6 +287,11 @@ pub use tracing;
 /// | `error_type = f` | `Fn(&E) -> S`: the `error.type` of an error |
 /// | `description = false` | the message is sensitive: no status description, no `exception.message` |
 /// | `attributes("key" = expr, ...)` | span attributes, evaluated at entry |
+/// | `metric_attributes("key" = expr, ...)` | low-cardinality attributes on the span (at creation) and on the duration point, evaluated at entry for every call (`http.route`, `http.request.method`, ...) |
+/// | `kind = server, http` / `kind = client, http` | the `http` flag (feature `http`): the returned value, `Ok` or `Err`, is classified by its HTTP status, which goes on span and duration point as `http.response.status_code` ([HTTP and gRPC](crate#http-and-grpc)) |
+/// | `kind = server, grpc` / `kind = client, grpc` | the `grpc` flag (feature `tonic`): the same with gRPC status codes and `rpc.response.status_code` |
+/// | `parent = expr` | the span's parent, an `opentelemetry::Context` or `&Context` (`instrument_errors::http::extract_context(&headers)`), instead of the current context |
+/// | `links = expr` | the span's links, an `IntoIterator<Item = opentelemetry::trace::Link>`, evaluated at entry and given at span creation |
 /// | `result_attributes = f` | `Fn(&R) -> I`, `I: IntoIterator<Item = KeyValue>`: span attributes from the whole returned value `R`, evaluated after the call, only for a span that records (`instrument_errors::http::response_attributes` and `instrument_errors::grpc::response_attributes` are two) |
 /// | `log_level = trace \| debug \| info \| warn \| error` | severity of an exception escaping this function (the record takes the highest of the frames it escaped) |
 /// | `log = false` | no exception log record |
@@ -398,7 +420,9 @@ pub use instrument_errors_macros::ErrorType;
 /// [the values reported](crate#the-errortype-values).
 #[diagnostic::on_unimplemented(
     message = "`{Self}` does not implement `instrument_errors::ErrorType`",
-    label = "add `#[derive(ErrorType)]` to the error type, or implement `ErrorType` for it"
+    label = "instrument-errors needs the `error.type` of this error",
+    note = "give the function `error_type = |e: &E| ...` (a function returning the value), or, \
+            for a wrapper of it, `#[error_type(\"...\")]` on the variant that holds it"
 )]
 pub trait ErrorType {
     /// The `error.type` value for this error.
@@ -423,21 +447,30 @@ impl<E: ErrorType + ?Sized> ErrorType for Box<E> {
 pub mod __private {
     pub use crate::classify::{
         error_if, error_type, ok_if, Failure, NotAResult, Outcome, Probe, ReturnTypeIsNotAResult,
-        Split, Verdict, ViaDisplay, ViaError, ViaErrorType, ViaNoDisplay, ViaNoError, ViaTypeName,
+        Split, Verdict, ViaDisplay, ViaError, ViaErrorType, ViaKnownErrorType, ViaNoDisplay,
+        ViaNoError, ViaTypeName, ViaUnknownErrorType,
     };
     pub use crate::dispatch::{
         once, output_of, typed_future, typed_future_as, typed_future_from, typed_into_future_from,
         Select, TrackCallerFuture, UnsupportedFutureType, ViaBoxedLocalFuture, ViaBoxedSendFuture,
         ViaNamedFuture, ViaSync,
     };
+    pub use crate::entry::{
+        After, CurrentContext, Eager, Entry, ExplicitParent, IntoParent, Lazy, Links,
+        MetricAttributes, NoLinks, NoMetricAttributes, Parent, SpanAttributes, SpanLinks, Start,
+    };
     pub use crate::error_type::{Downcast, Downcaster, ViaDowncast, ViaNoDowncast};
     pub use crate::event::{emit_exception, EXCEPTION_FIELDS};
     pub use crate::exception::ExceptionRecord;
-    pub use crate::frame::{AfterCall, Frame, NoResultAttributes, WithResultAttributes};
+    pub use crate::frame::Frame;
     pub use crate::future::Instrumented;
     pub use crate::inline::{Branch, FromResidual, InlineFrame};
+    pub use crate::protocol::{
+        flag_err, flag_error_type, flag_ok, status_attribute, Grpc, Http, Protocol, Side, StatusOf,
+        ViaNoStatus, ViaStatus,
+    };
     pub use crate::site::{CallSite, ExceptionSink, Info, Kind};
-    pub use crate::value::{attribute, result_attributes, AttributeValue, ResultAttributes};
+    pub use crate::value::{attribute, AttributeValue};
     pub use inventory;
     pub use opentelemetry::KeyValue;
     pub use tracing;
