@@ -265,6 +265,10 @@ fn check_status_readable(
     }
     let mut find = Find(None);
     find.visit_type(output);
+    if flag == "db" {
+        // The code is read from the error, which is never hidden.
+        return Ok(());
+    }
     let types = if flag == "grpc" {
         "`Result<tonic::Response<T>, tonic::Status>`"
     } else {
@@ -434,6 +438,7 @@ fn after(args: &Args) -> TokenStream {
 fn protocol_type(flag: &syn::Ident) -> TokenStream {
     let name = match flag.to_string().as_str() {
         "grpc" => "Grpc",
+        "db" => "Db",
         _ => "Http",
     };
     let ty = format_ident!("{}", name, span = flag.span());
@@ -482,7 +487,7 @@ fn classify(args: &Args, param: Option<&TokenStream>) -> TokenStream {
         // With a flag: the error's own `ErrorType`, else its status's value.
         (None, Some((protocol, _))) => quote! {
             #p::flag_error_type::<#protocol>(
-                #status,
+                ::core::option::Option::as_ref(&#status),
                 (&#p::Probe(#err)).ie_known_error_type(),
                 || (&#p::Probe(#err)).ie_error_type(),
             )
@@ -501,7 +506,11 @@ fn classify(args: &Args, param: Option<&TokenStream>) -> TokenStream {
     });
     // With a flag, an `Err` whose status is not a failure is handled.
     let failure = match &flag {
-        Some((protocol, side)) => quote!(#p::flag_err::<#protocol>(#side, #status, #failure)),
+        Some((protocol, side)) => quote!(#p::flag_err::<#protocol>(
+            #side,
+            ::core::option::Option::as_ref(&#status),
+            #failure
+        )),
         None => quote!(#p::Verdict::Failure(#failure)),
     };
     // An error `ok_if` accepts is handled (`Verdict::Handled`).

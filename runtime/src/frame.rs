@@ -49,9 +49,9 @@ pub struct Frame {
     /// then ends at `span_start + (monotonic) elapsed`, so its duration is
     /// exactly the histogram point's (see [`CallSite::start`]).
     span_start: Option<SystemTime>,
-    /// `metric_attributes(..)`, for the duration point (empty, unallocated,
-    /// without them).
-    metric_attributes: Vec<KeyValue>,
+    /// `metric_attributes(..)`, for the duration point (`None` without them,
+    /// or without a meter).
+    metric_attributes: Option<Box<[KeyValue]>>,
     /// This call records nothing at all.
     inert: bool,
 }
@@ -89,10 +89,16 @@ impl CallSite {
         let wall = (timed && state.tracer.is_some() && LAST_SPAN_RECORDED.get())
             .then(opentelemetry::time::now);
         let start = timed.then(Instant::now);
-        let metric_attributes = metric_attributes.into_vec();
         let (cx, span_start) = match &state.tracer {
             Some(tracer) => parent.with(|parent| {
-                self.start_span(tracer, parent, attributes, &metric_attributes, links, wall)
+                self.start_span(
+                    tracer,
+                    parent,
+                    attributes,
+                    metric_attributes.as_slice(),
+                    links,
+                    wall,
+                )
             }),
             None => (None, None),
         };
@@ -101,13 +107,19 @@ impl CallSite {
             cx,
             start,
             span_start,
-            metric_attributes,
+            // Kept for the duration point only.
+            metric_attributes: if timed {
+                metric_attributes.into_boxed()
+            } else {
+                None
+            },
             inert: false,
         }
     }
 
     /// The span, child of `parent`, started at `wall` when given; returns its
     /// context and, when it records, `wall`.
+    #[inline]
     fn start_span<A: SpanAttributes, L: Links>(
         &'static self,
         tracer: &opentelemetry::global::BoxedTracer,
@@ -127,9 +139,11 @@ impl CallSite {
         // the caller's allocations.
         let mut initial = Vec::with_capacity(2 + metric_attributes.len());
         initial.push(KeyValue::new(CODE_FUNCTION_NAME, self.info.function));
-        initial.extend_from_slice(metric_attributes);
+        if !metric_attributes.is_empty() {
+            initial.extend_from_slice(metric_attributes);
+        }
         builder.attributes = Some(initial);
-        builder.links = links.into_links();
+        links.set_on(&mut builder);
         let mut span = tracer.build_with_context(builder, parent);
         let recording = opentelemetry::trace::Span::is_recording(&span);
         LAST_SPAN_RECORDED.set(recording);
@@ -179,7 +193,7 @@ impl Frame {
             cx: None,
             start: None,
             span_start: None,
-            metric_attributes: Vec::new(),
+            metric_attributes: None,
             inert: true,
         }
     }
@@ -249,7 +263,7 @@ impl Frame {
         // expansion's own code around it cannot panic.
         after(out, &mut hooks);
         let status = hooks.status;
-        self.finish(verdict, below, None, outermost, status);
+        self.finish(verdict, below, None, outermost, status.as_ref());
     }
 
     /// Records a panic that is unwinding out of this call.
@@ -290,12 +304,24 @@ impl Frame {
         below: Below,
         panicked: Option<Option<String>>,
         outermost: bool,
-        status: Option<KeyValue>,
+        status: Option<&KeyValue>,
     ) {
-        let metric = MetricPoint {
-            attributes: std::mem::take(&mut self.metric_attributes),
-            status,
-        };
+        self.finish_inner(verdict, below, panicked, outermost, status);
+        // A finished frame is forgotten: free the `metric_attributes` now.
+        if self.metric_attributes.is_some() {
+            self.metric_attributes = None;
+        }
+    }
+
+    #[inline(always)]
+    fn finish_inner(
+        &mut self,
+        verdict: Verdict<'_>,
+        below: Below,
+        panicked: Option<Option<String>>,
+        outermost: bool,
+        metric: Option<&KeyValue>,
+    ) {
         let elapsed = self.start.take().map(|start| start.elapsed());
         let timing = Timing {
             seconds: elapsed.map(|d| d.as_secs_f64()),
@@ -401,7 +427,7 @@ impl Frame {
         &self,
         state: &'static State,
         cx: Option<&Context>,
-        (timing, metric): (Timing, MetricPoint),
+        (timing, metric): (Timing, Option<&KeyValue>),
         failure: &Failure<'_>,
         (raised, trace): (Raised, Option<String>),
         below: Below,
@@ -511,7 +537,7 @@ impl Frame {
         &self,
         state: &'static State,
         cx: Option<&Context>,
-        (timing, metric): (Timing, MetricPoint),
+        (timing, metric): (Timing, Option<&KeyValue>),
         failure: &Failure<'_>,
         below: Below,
     ) {
@@ -574,27 +600,47 @@ impl Frame {
         self.record_duration(state, timing.seconds, None, metric);
     }
 
-    /// The duration point: `code.function.name` on the default metric, the
-    /// `metric_attributes(..)`, a protocol status and `error.type`.
+    /// The duration point: `code.function.name` on the default metric,
+    /// `error.type`, and the `metric_attributes(..)` and a protocol `status`
+    /// when there are any.
     #[inline]
     fn record_duration(
         &self,
         state: &State,
         elapsed: Option<f64>,
         error_type: Option<Value>,
-        metric: MetricPoint,
+        status: Option<&KeyValue>,
     ) {
         let (Some(histogram), Some(seconds)) = (&state.histogram, elapsed) else {
             return;
         };
+        if self.metric_attributes.is_some() || status.is_some() {
+            return self.record_duration_with(histogram, seconds, error_type, status);
+        }
+        let base = self.site.metric_base();
+        match (base, error_type) {
+            (Some(b), Some(e)) => histogram.record(seconds, &[b, KeyValue::new(ERROR_TYPE, e)]),
+            (Some(b), None) => histogram.record(seconds, &[b]),
+            (None, Some(e)) => histogram.record(seconds, &[KeyValue::new(ERROR_TYPE, e)]),
+            (None, None) => histogram.record(seconds, &[]),
+        }
+    }
+
+    /// [`Frame::record_duration`] with `metric_attributes` or a status.
+    #[cold]
+    #[inline(never)]
+    fn record_duration_with(
+        &self,
+        histogram: &opentelemetry::metrics::Histogram<f64>,
+        seconds: f64,
+        error_type: Option<Value>,
+        status: Option<&KeyValue>,
+    ) {
         let base = self.site.metric_base();
         let error_type = error_type.map(|e| KeyValue::new(ERROR_TYPE, e));
-        let MetricPoint {
-            mut attributes,
-            status,
-        } = metric;
-        if attributes.capacity() == 0 {
-            // No `metric_attributes`: no allocation.
+        let Some(given) = self.metric_attributes.as_deref() else {
+            // A status alone: no allocation.
+            let status = status.cloned();
             match (base, status, error_type) {
                 (None, None, None) => histogram.record(seconds, &[]),
                 (Some(a), None, None) | (None, Some(a), None) | (None, None, Some(a)) => {
@@ -605,21 +651,15 @@ impl Frame {
                 }
                 (Some(a), Some(b), Some(c)) => histogram.record(seconds, &[a, b, c]),
             }
-        } else {
-            attributes.extend(base);
-            attributes.extend(status);
-            attributes.extend(error_type);
-            histogram.record(seconds, &attributes);
-        }
+            return;
+        };
+        let mut attributes = Vec::with_capacity(given.len() + 3);
+        attributes.extend_from_slice(given);
+        attributes.extend(base);
+        attributes.extend(status.cloned());
+        attributes.extend(error_type);
+        histogram.record(seconds, &attributes);
     }
-}
-
-/// What the duration point carries besides `error.type`.
-struct MetricPoint {
-    /// `metric_attributes(..)`; unallocated without them.
-    attributes: Vec<KeyValue>,
-    /// A protocol flag's status attribute.
-    status: Option<KeyValue>,
 }
 
 /// What a failure raised, which decides whether it is an exception to log.

@@ -150,16 +150,16 @@ impl crate::protocol::Protocol for crate::protocol::Grpc {
     type Status = Code;
 
     #[inline]
-    fn is_failure(side: crate::protocol::Side, code: Code) -> bool {
+    fn is_failure(side: crate::protocol::Side, code: &Code) -> bool {
         match side {
-            crate::protocol::Side::Server => is_server_failure(code),
-            crate::protocol::Side::Client => code != Code::Ok,
+            crate::protocol::Side::Server => is_server_failure(*code),
+            crate::protocol::Side::Client => *code != Code::Ok,
         }
     }
 
     #[inline]
-    fn error_type(code: Code) -> &'static str {
-        code_name(code)
+    fn error_type(code: &Code) -> Cow<'static, str> {
+        Cow::Borrowed(code_name(*code))
     }
 
     #[inline]

@@ -137,7 +137,7 @@ impl crate::protocol::Protocol for crate::protocol::Http {
     type Status = StatusCode;
 
     #[inline]
-    fn is_failure(side: crate::protocol::Side, status: StatusCode) -> bool {
+    fn is_failure(side: crate::protocol::Side, status: &StatusCode) -> bool {
         match side {
             crate::protocol::Side::Server => status.is_server_error(),
             crate::protocol::Side::Client => status.as_u16() >= 400,
@@ -145,8 +145,8 @@ impl crate::protocol::Protocol for crate::protocol::Http {
     }
 
     #[inline]
-    fn error_type(status: StatusCode) -> &'static str {
-        error_type(status)
+    fn error_type(status: &StatusCode) -> std::borrow::Cow<'static, str> {
+        std::borrow::Cow::Borrowed(error_type(*status))
     }
 
     #[inline]
