@@ -14,7 +14,7 @@ use opentelemetry_semantic_conventions::attribute;
 use crate::classify::{Failure, Message, Verdict};
 use crate::entry::{After, Entry, Links, MetricAttributes, Parent, SpanAttributes};
 use crate::exception::{self, Below, ExceptionRecord, Pending, MESSAGE_LIMIT};
-use crate::site::{CallSite, Kind, State, CODE_FUNCTION_NAME, ERROR_TYPE};
+use crate::site::{CallSite, Info, Kind, State, CODE_FUNCTION_NAME, ERROR_TYPE};
 
 /// `error.type` of an operation that panicked.
 pub const PANIC: &str = "panic";
@@ -316,7 +316,7 @@ impl Frame {
         // expansion's own code around it cannot panic.
         after(out, &mut hooks);
         let status = hooks.status;
-        self.finish(verdict, below, false, outermost, status.as_ref());
+        self.finish(verdict, below, None, outermost, status.as_ref());
     }
 
     /// Records a panic that is unwinding out of this call.
@@ -329,6 +329,8 @@ impl Frame {
     ) {
         let message = exception::panic_message(payload);
         let message = message.as_ref().map(|m| Message::Display(m));
+        // Where it panicked, as the panic hook saw it (see `crate::panic_hook`).
+        let trace = crate::panic_hook::take_for(payload);
         self.finish(
             Verdict::Failure(Failure {
                 error_type: Cow::Borrowed(PANIC),
@@ -336,7 +338,7 @@ impl Frame {
                 error: None,
             }),
             below,
-            true,
+            Some(trace),
             outermost,
             None,
         );
@@ -345,13 +347,15 @@ impl Frame {
     /// Records the outcome: span status and `error.type`, the exception log
     /// record, the end of the span and the duration. Leaves for the enclosing
     /// frame what became of an exception (see [`crate::exception`]), given
-    /// what the last instrumented call inside left (`below`); `outermost`: no
-    /// instrumented frame encloses this one on this thread.
+    /// what the last instrumented call inside left (`below`); `panicked`: a
+    /// panic is unwinding out of this call, with the stack trace the panic
+    /// hook noted for it, if any; `outermost`: no instrumented frame encloses
+    /// this one on this thread.
     pub(crate) fn finish(
         &mut self,
         verdict: Verdict<'_>,
         below: Below,
-        panicked: bool,
+        panicked: Option<Option<String>>,
         outermost: bool,
         status: Option<&KeyValue>,
     ) {
@@ -367,7 +371,7 @@ impl Frame {
         &mut self,
         verdict: Verdict<'_>,
         below: Below,
-        panicked: bool,
+        panicked: Option<Option<String>>,
         outermost: bool,
         metric: Option<&KeyValue>,
     ) {
@@ -403,11 +407,12 @@ impl Frame {
                 return;
             }
             Verdict::Failure(failure) => {
-                let raised = if panicked {
+                let raised = if panicked.is_some() {
                     Raised::Panic
                 } else {
                     Raised::Error
                 };
+                let trace = panicked.flatten();
                 // Telemetry must never take the user's function down.
                 let ends = outermost || self.ends_exceptions();
                 let outcome = catch_unwind(AssertUnwindSafe(|| {
@@ -416,7 +421,7 @@ impl Frame {
                         cx.as_ref(),
                         (timing, metric),
                         &failure,
-                        raised,
+                        (raised, trace),
                         below,
                         ends,
                     )
@@ -429,7 +434,7 @@ impl Frame {
                         Below::Emitted
                     }
                     Ok(outcome) => outcome,
-                    Err(_) if panicked => Below::Panic,
+                    Err(_) if raised == Raised::Panic => Below::Panic,
                     Err(_) => Below::Emitted,
                 }
             }
@@ -445,7 +450,7 @@ impl Frame {
                         cx.as_ref(),
                         (timing, metric),
                         &failure,
-                        Raised::Nothing,
+                        (Raised::Nothing, None),
                         below,
                         false,
                     )
@@ -477,7 +482,7 @@ impl Frame {
         cx: Option<&Context>,
         (timing, metric): (Timing, Option<&KeyValue>),
         failure: &Failure<'_>,
-        raised: Raised,
+        (raised, trace): (Raised, Option<String>),
         below: Below,
         ends_here: bool,
     ) -> Below {
@@ -519,7 +524,7 @@ impl Frame {
         };
         let stacktrace = match (sink, raised) {
             (None, _) | (_, Raised::Nothing) => None,
-            (Some(_), Raised::Panic) => panic_backtrace(),
+            (Some(_), Raised::Panic) => trace.or_else(crate::panic_hook::backtrace_here),
             (Some(_), Raised::Error) => failure.error.and_then(exception::source_chain),
         };
         // The SDK's calls are contained one by one: `outcome` may own a
@@ -535,13 +540,13 @@ impl Frame {
         let outcome = match sink {
             None => outcome,
             Some(sink) if raised == Raised::Panic => {
-                let record = sink_record(error_type, &message, &stacktrace, info.function);
+                let record = sink_record(info, error_type, &message, &stacktrace);
                 (sink.emit)(&record, tracing::Level::ERROR);
                 Below::Panic
             }
             // Its fate is known already: no need to wait, nor to copy.
             Some(sink) if ends_here => {
-                let record = sink_record(error_type, &message, &stacktrace, info.function);
+                let record = sink_record(info, error_type, &message, &stacktrace);
                 (sink.emit)(&record, sink.level);
                 Below::Emitted
             }
@@ -558,6 +563,7 @@ impl Frame {
                         message.take()
                     },
                     stacktrace,
+                    name: info.name,
                     function: info.function,
                     span_context: Context::map_current(|cx| cx.span().span_context().clone()),
                 });
@@ -591,21 +597,35 @@ impl Frame {
         let info = &self.site.info;
         let span = cx.map(TraceContextExt::span);
         let recording = span.as_ref().is_some_and(|s| s.is_recording());
-        let sink = match below {
+        let (sink, below) = match below {
             // Not formatted when no subscriber can take a `DEBUG` event
             // (unless `logs/dup` wants the span event).
-            Below::Nothing | Below::Outside => info.exception.filter(|_| {
-                crate::event::level_enabled(tracing::Level::DEBUG)
-                    || (recording && state.span_event)
-            }),
+            Below::Nothing | Below::Outside => (
+                info.exception.filter(|_| {
+                    crate::event::level_enabled(tracing::Level::DEBUG)
+                        || (recording && state.span_event)
+                }),
+                Below::Nothing,
+            ),
+            // The error came up from a call inside whose record waits: its
+            // fate is now known, handled. Emitted below, at `DEBUG`.
+            pending @ Below::Pending(_) if info.exception.is_some() => (None, pending),
+            // Already emitted (it escaped a server first), or this frame
+            // logs nothing (`log = false`): as it stands.
             below => {
                 below.handled();
-                None
+                (None, Below::Nothing)
             }
         };
-        if recording || sink.is_some() {
+        if recording || sink.is_some() || matches!(below, Below::Pending(_)) {
             let error_type = state.error_types.admit_str(failure.error_type.clone());
             let handled = info.handled_attribute.map(|_| error_type);
+            if let (Below::Pending(pending), Some(sink)) = (below, info.exception) {
+                // One record for the exception: the callee's (its
+                // `exception.*`, `code.function.name` and span), as this
+                // operation's `DEBUG` event, with its `handled_attribute`.
+                std::mem::ManuallyDrop::into_inner(pending).emit_handled(sink, handled);
+            }
             if let (Some(span), Some(key)) =
                 (span.as_ref().filter(|_| recording), info.handled_attribute)
             {
@@ -622,7 +642,7 @@ impl Frame {
                 if let Some(span) = span.as_ref().filter(|_| recording && state.span_event) {
                     add_span_event(span, error_type, message.as_deref(), stacktrace.as_deref());
                 }
-                let mut record = sink_record(error_type, &message, &stacktrace, info.function);
+                let mut record = sink_record(info, error_type, &message, &stacktrace);
                 record.handled = handled;
                 (sink.emit)(&record, tracing::Level::DEBUG);
             }
@@ -721,16 +741,17 @@ impl Drop for Frame {
 
 /// The record of an exception raised here.
 fn sink_record<'a>(
+    info: &'a Info,
     error_type: &'a str,
     message: &'a Option<String>,
     stacktrace: &'a Option<String>,
-    function: &'a str,
 ) -> ExceptionRecord<'a> {
     ExceptionRecord {
+        name: info.name,
         r#type: error_type,
         message: message.as_deref(),
         stacktrace: stacktrace.as_deref(),
-        function,
+        function: info.function,
         handled: None,
     }
 }
@@ -754,24 +775,4 @@ fn add_span_event(
         ));
     }
     span.add_event("exception", attributes);
-}
-
-/// The backtrace at the point where a panic left the instrumented function,
-/// when backtraces are enabled (`RUST_BACKTRACE` / `RUST_LIB_BACKTRACE`).
-fn panic_backtrace() -> Option<String> {
-    let backtrace = std::backtrace::Backtrace::capture();
-    match backtrace.status() {
-        std::backtrace::BacktraceStatus::Captured => {
-            let mut s = backtrace.to_string();
-            if s.len() > exception::STACKTRACE_LIMIT {
-                let mut cut = exception::STACKTRACE_LIMIT;
-                while !s.is_char_boundary(cut) {
-                    cut -= 1;
-                }
-                s.truncate(cut);
-            }
-            Some(s)
-        }
-        _ => None,
-    }
 }

@@ -127,10 +127,16 @@
 //! A failure that raised an exception (an `Err` not accepted by `ok_if`, or a
 //! panic) is recorded **once**, as a [`tracing`](https://docs.rs/tracing) event named
 //! `<span name>.exception` (the span of the innermost instrumented function it
-//! escaped) with the fields `exception.type` (= `error.type`),
-//! `exception.message` (absent with `description = false`), when there is
-//! one, `exception.stacktrace` (an error's `source()` chain, or a panic's
-//! backtrace when backtraces are enabled), and `code.function.name` (that
+//! escaped) with the message `<span name> failed: <exception message>`
+//! (`store.get failed: connection refused`; with `description = false`,
+//! `<span name> failed: <error.type>`), which becomes the log record's body
+//! and is what a console subscriber prints, and the fields `exception.type`
+//! (= `error.type`), `exception.message` (absent with `description =
+//! false`), when there is one, `exception.stacktrace` (an error's `source()`
+//! chain, or for a panic where it happened, `panicked at src/web.rs:195:9`,
+//! and, when backtraces are enabled, the backtrace from the panicking frame,
+//! through a panic hook installed once: see
+//! [Panics](exception#panics-the-hook)), and `code.function.name` (that
 //! function). The event is an explicit root: tracing-opentelemetry's layer
 //! does not copy it onto the enclosing `tracing` span as a span event, nor set
 //! that span's status. It is emitted with the span of the function it escaped
@@ -165,7 +171,12 @@
 //! that `error_if` rejects is a failure but not an exception: it is not
 //! logged. An `Err` that `ok_if` accepts is handled: one `DEBUG` record,
 //! status Unset, no `error.type`, and with `handled_attribute = "..."` that
-//! attribute on the span and the record, set to the error's `error.type`.
+//! attribute on the span and the record, set to the error's `error.type`;
+//! when a caller's `ok_if` accepts an error an instrumented callee returned,
+//! the callee's pending record is that one `DEBUG` record (the table of fates
+//! and severities is in [`exception`](exception#fates-and-severities)). The
+//! log record has no `Timestamp` (`opentelemetry-appender-tracing` sets only
+//! the `ObservedTimestamp`, the moment it is emitted: when the fate is known).
 //! With `OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN=logs/dup` the record is
 //! duplicated as the deprecated `exception` span event. See [`exception`]
 //! for the details, the rule for "once" and its limits.
@@ -197,10 +208,12 @@
 //! * `error.type`: at most [`ERROR_TYPE_LIMIT`] distinct computed values per
 //!   function, each at most [`ERROR_TYPE_MAX_LEN`] bytes; others are [`OTHER`].
 //! * Status description and `exception.message`: at most
-//!   [`exception::MESSAGE_LIMIT`] bytes plus `…`; control characters are kept
-//!   as written.
+//!   [`exception::MESSAGE_LIMIT`] bytes, cut at a character boundary and then
+//!   ending with `… [cut at 4096 bytes]` (no more of the error is formatted
+//!   than the limit needs); control characters are kept as written.
 //! * `exception.stacktrace`: at most [`exception::STACKTRACE_LIMIT`] bytes and
-//!   [`exception::SOURCE_DEPTH_LIMIT`] `source()` levels (cyclic chains stop).
+//!   [`exception::SOURCE_DEPTH_LIMIT`] `source()` levels (cyclic chains
+//!   stop), then ending with `… [cut at N bytes]` or `… [cut at 32 levels]`.
 //! * Memory: nothing is kept per call; per function, the resolved instruments
 //!   and the admitted `error.type` values.
 //! * **Stack**: an instrumented call adds a fixed amount of stack to each
@@ -279,6 +292,7 @@ pub mod grpc;
 #[cfg_attr(docsrs, doc(cfg(feature = "http")))]
 pub mod http;
 mod inline;
+mod panic_hook;
 mod protocol;
 mod site;
 mod value;

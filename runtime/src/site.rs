@@ -236,6 +236,9 @@ impl CallSite {
 
 impl State {
     fn resolve(info: &Info) -> State {
+        // Before the first body runs: the hook that notes where a panic
+        // happened (see `crate::panic_hook`).
+        crate::panic_hook::install();
         // A provider that panics while handing out instruments must not take
         // the user's function down: treat it as absent.
         std::panic::catch_unwind(|| State::try_resolve(info)).unwrap_or_else(|_| State {
