@@ -360,7 +360,7 @@ pub use tracing;
 /// and for every `return`, as without the attribute, `async fn` included
 /// (`&String` to `&str`, `Box<T>` to `Box<dyn Trait>`, inside `Ok(..)`).
 /// Works on free functions, methods (any receiver), generic functions,
-/// `unsafe fn`, `extern "C" fn`, `#[track_caller]` functions, `async fn` and
+/// functions with any qualifier (`extern "C" fn`, ...), `#[track_caller]` functions, `async fn` and
 /// functions returning futures (below). Only the signature decides how a call
 /// is recorded: a return type `Result<impl Trait, E>` is classified by `E`
 /// even when the body never names it. The function keeps its attributes
