@@ -383,8 +383,12 @@ impl Default for TypedSites {
 impl TypedSites {
     /// No type seen yet.
     pub const fn new() -> Self {
+        // A `const` item repeats a non-`Copy` value (no inline `const`
+        // block: the MSRV is 1.78).
+        #[allow(clippy::declare_interior_mutable_const)] // only copied into `slots`
+        const EMPTY: OnceLock<(&'static str, &'static CallSite)> = OnceLock::new();
         TypedSites {
-            slots: [const { OnceLock::new() }; TYPED_SLOTS],
+            slots: [EMPTY; TYPED_SLOTS],
         }
     }
 
