@@ -51,6 +51,9 @@ pub struct Frame {
     span_start: Option<SystemTime>,
     /// This call records nothing at all.
     inert: bool,
+    /// The capture this call goes to (feature `testing`).
+    #[cfg(feature = "testing")]
+    pub(crate) capture: Option<crate::testing::Scope>,
 }
 
 impl CallSite {
@@ -76,6 +79,10 @@ impl CallSite {
         I: IntoIterator<Item = KeyValue>,
     {
         let state = self.state();
+        #[cfg(feature = "testing")]
+        if let Some(capture) = crate::testing::begin(self) {
+            return self.start_captured(state, capture, attributes);
+        }
         if state.is_inert() {
             return Frame::inert(self);
         }
@@ -93,7 +100,63 @@ impl CallSite {
             start,
             span_start,
             inert: false,
+            #[cfg(feature = "testing")]
+            capture: None,
         }
+    }
+
+    /// [`CallSite::start`] under a capture (feature `testing`): the span is
+    /// made from the same builder, with or without a tracer, and wrapped so
+    /// that what the runtime sets on it is captured.
+    #[cfg(feature = "testing")]
+    #[cold]
+    #[inline(never)]
+    fn start_captured<A, I>(
+        &'static self,
+        state: &State,
+        capture: crate::testing::Scope,
+        attributes: A,
+    ) -> Frame
+    where
+        A: FnOnce() -> I,
+        I: IntoIterator<Item = KeyValue>,
+    {
+        let timed = state.histogram.is_some();
+        let wall = (timed && state.tracer.is_some()).then(opentelemetry::time::now);
+        let start = timed.then(Instant::now);
+        let (cx, recording) = Context::map_current(|parent| {
+            capture.start_span(
+                state.tracer.as_ref(),
+                self.span_builder(wall),
+                parent,
+                attributes,
+            )
+        });
+        Frame {
+            site: self,
+            cx: Some(cx),
+            start,
+            span_start: wall.filter(|_| recording),
+            inert: false,
+            capture: Some(capture),
+        }
+    }
+
+    /// The span as the SDK is given it: name, kind, start time (`wall`) and
+    /// the attributes known at creation.
+    #[inline]
+    fn span_builder(&'static self, wall: Option<SystemTime>) -> SpanBuilder {
+        let mut builder = SpanBuilder::from_name(self.info.name).with_kind(self.info.kind.into());
+        builder.start_time = wall;
+        // `code.function.name` is known at creation, so it is given at
+        // creation, where samplers can see it (as the trace API asks).
+        // Room for `error.type` too: the vector is not grown on failure,
+        // and stays small enough that freeing it on the batch exporter's
+        // thread does not contend with the caller's allocations.
+        let mut initial = Vec::with_capacity(2);
+        initial.push(KeyValue::new(CODE_FUNCTION_NAME, self.info.function));
+        builder.attributes = Some(initial);
+        builder
     }
 
     /// The span, started at `wall` when given; returns its context and, when
@@ -109,17 +172,7 @@ impl CallSite {
         I: IntoIterator<Item = KeyValue>,
     {
         Context::map_current(|parent| {
-            let mut builder =
-                SpanBuilder::from_name(self.info.name).with_kind(self.info.kind.into());
-            builder.start_time = wall;
-            // `code.function.name` is known at creation, so it is given at
-            // creation, where samplers can see it (as the trace API asks).
-            // Room for `error.type` too: the vector is not grown on failure,
-            // and stays small enough that freeing it on the batch exporter's
-            // thread does not contend with the caller's allocations.
-            let mut initial = Vec::with_capacity(2);
-            initial.push(KeyValue::new(CODE_FUNCTION_NAME, self.info.function));
-            builder.attributes = Some(initial);
+            let builder = self.span_builder(wall);
             let mut span = tracer.build_with_context(builder, parent);
             let recording = opentelemetry::trace::Span::is_recording(&span);
             LAST_SPAN_RECORDED.set(recording);
@@ -171,6 +224,8 @@ impl Frame {
             start: None,
             span_start: None,
             inert: true,
+            #[cfg(feature = "testing")]
+            capture: None,
         }
     }
 
@@ -484,6 +539,8 @@ impl Frame {
                     stacktrace,
                     function: info.function,
                     span_context: Context::map_current(|cx| cx.span().span_context().clone()),
+                    #[cfg(feature = "testing")]
+                    capture: self.capture.clone(),
                 });
                 Below::pending(pending)
             }
@@ -521,6 +578,7 @@ impl Frame {
             Below::Nothing | Below::Outside => info.exception.filter(|_| {
                 crate::event::level_enabled(tracing::Level::DEBUG)
                     || (recording && state.span_event)
+                    || self.is_captured()
             }),
             below => {
                 below.handled();
@@ -557,17 +615,38 @@ impl Frame {
         self.record_duration(state, timing.seconds, None);
     }
 
+    /// Whether this call is captured (feature `testing`).
+    #[inline(always)]
+    fn is_captured(&self) -> bool {
+        #[cfg(feature = "testing")]
+        return self.capture.is_some();
+        #[cfg(not(feature = "testing"))]
+        false
+    }
+
     #[inline]
     fn record_duration(&self, state: &State, elapsed: Option<f64>, error_type: Option<Value>) {
-        let (Some(histogram), Some(seconds)) = (&state.histogram, elapsed) else {
+        let point = state.histogram.as_ref().zip(elapsed);
+        if point.is_none() && !self.is_captured() {
             return;
+        }
+        // The one place the point's attributes are made: the histogram and a
+        // capture get the same.
+        let record = |attributes: &[KeyValue]| {
+            #[cfg(feature = "testing")]
+            if let Some(capture) = &self.capture {
+                capture.metric(self.site.info.metric_name(), attributes);
+            }
+            if let Some((histogram, seconds)) = point {
+                histogram.record(seconds, attributes);
+            }
         };
         let base = self.site.metric_base();
         match (base, error_type) {
-            (Some(b), Some(e)) => histogram.record(seconds, &[b, KeyValue::new(ERROR_TYPE, e)]),
-            (Some(b), None) => histogram.record(seconds, &[b]),
-            (None, Some(e)) => histogram.record(seconds, &[KeyValue::new(ERROR_TYPE, e)]),
-            (None, None) => histogram.record(seconds, &[]),
+            (Some(b), Some(e)) => record(&[b, KeyValue::new(ERROR_TYPE, e)]),
+            (Some(b), None) => record(&[b]),
+            (None, Some(e)) => record(&[KeyValue::new(ERROR_TYPE, e)]),
+            (None, None) => record(&[]),
         }
     }
 }

@@ -214,6 +214,8 @@
 #![warn(missing_docs)]
 
 mod cardinality;
+#[cfg(feature = "testing")]
+pub mod catalog;
 mod classify;
 mod dispatch;
 mod error_type;
@@ -227,6 +229,8 @@ pub mod grpc;
 pub mod http;
 mod inline;
 mod site;
+#[cfg(feature = "testing")]
+pub mod testing;
 mod value;
 
 pub use cardinality::{ERROR_TYPE_LIMIT, ERROR_TYPE_MAX_LEN, OTHER};
