@@ -18,6 +18,9 @@ pub fn derive(input: &DeriveInput) -> syn::Result<TokenStream> {
     let ident = &input.ident;
     let mut generics = input.generics.clone();
     let mut transparent_types = Vec::new();
+    // The catalog's values (feature `testing`): literals, and the field types
+    // of transparent variants, whose values are probed.
+    let mut values: Vec<TokenStream> = Vec::new();
     let body = match &input.data {
         Data::Enum(data) => {
             if let Some(attr) = input.attrs.iter().find(|a| a.path().is_ident("error_type")) {
@@ -43,6 +46,7 @@ pub fn derive(input: &DeriveInput) -> syn::Result<TokenStream> {
                         Ok(ty) => {
                             let call = transparent_call(ty);
                             transparent_types.push(ty.clone());
+                            values.push(probe_values(ty));
                             let pattern = match &variant.fields {
                                 Fields::Named(named) => {
                                     let name = named.named[0].ident.as_ref();
@@ -59,6 +63,7 @@ pub fn derive(input: &DeriveInput) -> syn::Result<TokenStream> {
                             Some(Given::Literal(lit)) => lit,
                             _ => LitStr::new(&snake_case(&v.to_string()), v.span()),
                         };
+                        values.push(quote!(__ie_out.push(#name);));
                         let pattern = match &variant.fields {
                             Fields::Named(_) => quote!(Self::#v { .. }),
                             Fields::Unnamed(_) => quote!(Self::#v(..)),
@@ -78,11 +83,15 @@ pub fn derive(input: &DeriveInput) -> syn::Result<TokenStream> {
             }
         }
         Data::Struct(data) => match given(&input.attrs)? {
-            Some(Given::Literal(lit)) => quote!(::std::borrow::Cow::Borrowed(#lit)),
+            Some(Given::Literal(lit)) => {
+                values.push(quote!(__ie_out.push(#lit);));
+                quote!(::std::borrow::Cow::Borrowed(#lit))
+            }
             Some(Given::Transparent(attr)) => {
                 let ty = only_field(&data.fields, &attr)?;
                 let call = transparent_call(ty);
                 transparent_types.push(ty.clone());
+                values.push(probe_values(ty));
                 let field = match &data.fields {
                     Fields::Named(named) => {
                         let name = named.named[0].ident.as_ref();
@@ -95,7 +104,10 @@ pub fn derive(input: &DeriveInput) -> syn::Result<TokenStream> {
                     #call
                 })
             }
-            None => quote!(::std::borrow::Cow::Borrowed(::std::any::type_name::<Self>())),
+            None => {
+                values.push(quote!(__ie_out.push(::std::any::type_name::<Self>());));
+                quote!(::std::borrow::Cow::Borrowed(::std::any::type_name::<Self>()))
+            }
         },
         Data::Union(u) => {
             return Err(syn::Error::new_spanned(
@@ -124,6 +136,21 @@ pub fn derive(input: &DeriveInput) -> syn::Result<TokenStream> {
             }
         }
         #register
+        // The values listed by `instrument_errors::catalog` (feature
+        // `testing`; without it, nothing).
+        ::instrument_errors::__catalog_values! {
+            #[automatically_derived]
+            impl #impl_generics ::instrument_errors::catalog::ErrorTypeValues
+                for #ident #ty_generics #where_clause
+            {
+                fn ie_values(__ie_out: &mut ::instrument_errors::catalog::Values) {
+                    if __ie_out.enter(::std::any::type_name::<Self>()) {
+                        #(#values)*
+                        __ie_out.leave();
+                    }
+                }
+            }
+        }
     })
 }
 
@@ -149,6 +176,13 @@ fn register(input: &DeriveInput) -> TokenStream {
                 __ie_downcast
             })
         }
+    }
+}
+
+/// Adds the values of a transparent field's type to the catalog's values.
+fn probe_values(ty: &Type) -> TokenStream {
+    quote! {
+        (&&&&::instrument_errors::catalog::Probe::<#ty>::NEW).ie_values(__ie_out);
     }
 }
 

@@ -235,6 +235,24 @@ mod value;
 
 pub use cardinality::{ERROR_TYPE_LIMIT, ERROR_TYPE_MAX_LEN, OTHER};
 pub use frame::PANIC;
+
+/// Without the feature `testing`, the attribute's catalog registration
+/// expands to nothing. Not public API.
+#[cfg(not(feature = "testing"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __catalog_entry {
+    ($($tokens:tt)*) => {};
+}
+
+/// Without the feature `testing`, the derive's catalog values expand to
+/// nothing. Not public API.
+#[cfg(not(feature = "testing"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __catalog_values {
+    ($($tokens:tt)*) => {};
+}
 pub use site::{CODE_FUNCTION_NAME, DEFAULT_METRIC, DURATION_BOUNDARIES, ERROR_TYPE};
 
 /// The `tracing` crate the exception events are emitted with, so that an
