@@ -347,10 +347,7 @@ fn catalog_entry(args: &Args, item: &ItemFn, form: &Form<'_>, site: &syn::Ident)
         match returned(item, form) {
             Returned::NotAResult => {}
             Returned::Probe(ty) => values.push(quote! {
-                (&&&&&::instrument_errors::catalog::Probe::<
-                    ::instrument_errors::catalog::Returned<#ty>,
-                >::NEW)
-                    .ie_values(#out);
+                (&&&&&::instrument_errors::catalog::Returned::<#ty>::NEW).ie_values(#out);
             }),
             Returned::Unknown => values.push(quote!(#out.open();)),
         }

@@ -57,7 +57,6 @@ use std::any::type_name;
 use std::fmt::Write as _;
 use std::future::IntoFuture;
 use std::marker::PhantomData;
-use std::sync::OnceLock;
 
 use opentelemetry::trace::SpanKind;
 
@@ -74,7 +73,6 @@ pub struct Entry {
     file: &'static str,
     line: u32,
     values: fn(&mut Values),
-    error_types: OnceLock<ErrorTypes>,
 }
 
 inventory::collect!(Entry);
@@ -98,7 +96,6 @@ impl Entry {
             file,
             line,
             values,
-            error_types: OnceLock::new(),
         }
     }
 
@@ -133,21 +130,19 @@ impl Entry {
     }
 
     /// The `error.type` values it can report.
-    pub fn error_types(&self) -> &ErrorTypes {
-        self.error_types.get_or_init(|| {
-            let mut values = Values::default();
-            (self.values)(&mut values);
-            values.push(PANIC);
-            if values.open {
-                values.push(OTHER);
-            }
-            values.values.sort_unstable();
-            values.values.dedup();
-            ErrorTypes {
-                values: values.values,
-                open: values.open,
-            }
-        })
+    pub fn error_types(&self) -> ErrorTypes {
+        let mut values = Values::default();
+        (self.values)(&mut values);
+        values.push(PANIC);
+        if values.open {
+            values.push(OTHER);
+        }
+        values.values.sort_unstable();
+        values.values.dedup();
+        ErrorTypes {
+            values: values.values,
+            open: values.open,
+        }
     }
 }
 
@@ -373,12 +368,17 @@ impl<E: ?Sized> ViaTypeNameValue for &Probe<E> {
     }
 }
 
-/// Return types: `(&&&&&Probe::<Returned<R>>::NEW).ie_values(out)`, with the
-/// `Ok` type replaced by `()`.
+/// The return type whose values are probed: `(&&&&&Returned::<R>::NEW)
+/// .ie_values(out)`, with the `Ok` type replaced by `()`. Not public API.
 #[doc(hidden)]
 pub struct Returned<R: ?Sized>(PhantomData<fn() -> PhantomData<R>>);
 
-impl<T, E: ErrorTypeValues + ?Sized> ViaDerivedValues for &&&&Probe<Returned<Result<T, E>>>
+impl<R: ?Sized> Returned<R> {
+    /// The probe for `R`.
+    pub const NEW: Self = Returned(PhantomData);
+}
+
+impl<T, E: ErrorTypeValues + ?Sized> ViaDerivedValues for &&&&Returned<Result<T, E>>
 where
     E: Sized,
 {
@@ -387,13 +387,13 @@ where
     }
 }
 
-impl<T, E: ErrorType> ViaErrorTypeImpl for &&&Probe<Returned<Result<T, E>>> {
+impl<T, E: ErrorType> ViaErrorTypeImpl for &&&Returned<Result<T, E>> {
     fn ie_values(&self, out: &mut Values) {
         out.open();
     }
 }
 
-impl<T, E> ViaTypeNameValue for &&Probe<Returned<Result<T, E>>> {
+impl<T, E> ViaTypeNameValue for &&Returned<Result<T, E>> {
     fn ie_values(&self, out: &mut Values) {
         out.push(public_type_name(type_name::<E>()));
     }
@@ -407,13 +407,13 @@ pub trait ViaFutureValues {
     fn ie_values(&self, out: &mut Values);
 }
 
-impl<R: IntoFuture> ViaFutureValues for &Probe<Returned<R>> {
+impl<R: IntoFuture> ViaFutureValues for &Returned<R> {
     fn ie_values(&self, out: &mut Values) {
         out.open();
     }
 }
 
-impl<R: ?Sized> ViaNoValues for Probe<Returned<R>> {
+impl<R: ?Sized> ViaNoValues for Returned<R> {
     fn ie_values(&self, _: &mut Values) {}
 }
 
