@@ -203,6 +203,16 @@
 //!   exporters) runs after the body returns, so its stack is not multiplied
 //!   by the depth.
 //!
+//! # Testing what is recorded
+//!
+//! Feature `testing` (for `[dev-dependencies]`): [`testing::capture`] and
+//! [`testing::capture_future`] return what every instrumented call made
+//! inside recorded (span, duration point, exception record), without
+//! providers and without locks; [`catalog::entries`] and
+//! [`catalog::markdown`] list every instrumented function of the binary with
+//! the `error.type` values it can report, for a snapshot test. Without the
+//! feature, neither exists nor costs anything.
+//!
 //! # HTTP and gRPC
 //!
 //! Feature `http`: the module `http`, whose `server_error`, `client_error`

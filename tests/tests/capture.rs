@@ -327,8 +327,7 @@ fn async_on_tokio_multi_thread() {
 #[test]
 fn future_moving_between_threads() {
     let mut fut = Box::pin(capture_future(order(4)));
-    let waker = futures::task::noop_waker();
-    let waker = &waker;
+    let waker = futures::task::noop_waker_ref();
     let first_thread = std::thread::current().id();
     assert!(fut
         .as_mut()
