@@ -29,12 +29,18 @@ fn an_existing_resource_is_handled() {
         assert_eq!(call.status(), &Status::Unset);
         assert_eq!(call.error_type(), None);
         assert_eq!(call.metric_name(), "acme.resource.create.duration");
-        assert_eq!(call.span_attribute("acme.resource.id").cloned(), string("r-1"));
+        assert_eq!(
+            call.span_attribute("acme.resource.id").cloned(),
+            string("r-1")
+        );
     }
     assert!(calls[0].record().is_none());
     let record = calls[1].record().expect("a DEBUG record");
     assert_eq!(record.severity(), Severity::Debug);
-    assert_eq!(record.attribute("exception.type").cloned(), string("already_exists"));
+    assert_eq!(
+        record.attribute("exception.type").cloned(),
+        string("already_exists")
+    );
 }
 
 #[test]
@@ -48,7 +54,10 @@ fn a_missing_resource_fails_the_request_once() {
     for call in [get, handler] {
         assert_eq!(call.status(), &Status::error("no such resource"));
         assert_eq!(call.error_type(), Some("not_found"));
-        assert_eq!(call.metric_attribute("error.type").cloned(), string("not_found"));
+        assert_eq!(
+            call.metric_attribute("error.type").cloned(),
+            string("not_found")
+        );
     }
     // One record, from the store, at the server's severity.
     let record = get.record().expect("one record");
@@ -68,7 +77,10 @@ fn a_5xx_health_answer_is_a_failure_without_record() {
     let (_, captured) = capture(|| store.health(0));
     let record = captured.call("acme.health").record().expect("a record");
     assert_eq!(record.severity(), Severity::Warn);
-    assert_eq!(record.attribute("exception.type").cloned(), string("timeout"));
+    assert_eq!(
+        record.attribute("exception.type").cloned(),
+        string("timeout")
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -79,15 +91,28 @@ async fn orders() {
     let names: Vec<&str> = captured.calls().iter().map(|c| c.name()).collect();
     assert_eq!(
         names,
-        ["shop.inventory.reserve", "shop.payment.charge", "shop.order.place"]
+        [
+            "shop.inventory.reserve",
+            "shop.payment.charge",
+            "shop.order.place"
+        ]
     );
-    assert!(captured.calls().iter().all(|c| c.status() == &Status::Unset));
+    assert!(captured
+        .calls()
+        .iter()
+        .all(|c| c.status() == &Status::Unset));
 
     let (_, captured) = capture_future(place_order(&inventory, "unicorn", 1)).await;
     let reserve = captured.call("shop.inventory.reserve");
     assert_eq!(reserve.error_type(), Some("not_found"));
-    assert_eq!(reserve.record().map(|r| r.severity()), Some(Severity::Error));
-    assert_eq!(captured.call("shop.order.place").error_type(), Some("not_found"));
+    assert_eq!(
+        reserve.record().map(|r| r.severity()),
+        Some(Severity::Error)
+    );
+    assert_eq!(
+        captured.call("shop.order.place").error_type(),
+        Some("not_found")
+    );
 
     // The slow charge is cancelled: no error, no duration; the order times out.
     let (result, captured) = capture_future(place_order(&inventory, "piano", 1)).await;

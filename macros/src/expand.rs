@@ -329,7 +329,7 @@ enum Returned {
     NotAResult,
     /// A type that can be named outside the function, its `Ok` type (first
     /// type argument) replaced by `()`: the runtime's probes decide.
-    Probe(Type),
+    Probe(Box<Type>),
     /// A type the catalog cannot name outside the function: open.
     Unknown,
 }
@@ -379,9 +379,12 @@ fn returned(item: &ItemFn, form: &Form<'_>) -> Returned {
     let ty = match (form, &item.sig.output) {
         (_, ReturnType::Default) => return Returned::NotAResult,
         (Form::ImplFuture { output: None, .. }, _) => return Returned::Unknown,
-        (Form::ImplFuture {
-            output: Some(ty), ..
-        }, _) => *ty,
+        (
+            Form::ImplFuture {
+                output: Some(ty), ..
+            },
+            _,
+        ) => *ty,
         (_, ReturnType::Type(_, ty)) => boxed_future_output(ty).unwrap_or(ty),
     };
     let mut ty = ty.clone();
@@ -441,7 +444,9 @@ fn returned(item: &ItemFn, form: &Form<'_>) -> Returned {
                 let name = first.ident.to_string();
                 let short_caps = name.len() <= 2
                     && name.starts_with(|c: char| c.is_ascii_uppercase())
-                    && name.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
+                    && name
+                        .chars()
+                        .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
                 if name == "Self"
                     || self.generics.contains(&name)
                     || (path.segments.len() == 1 && short_caps)
@@ -458,7 +463,7 @@ fn returned(item: &ItemFn, form: &Form<'_>) -> Returned {
     };
     check.visit_type_path_mut(&mut path);
     if check.nameable {
-        Returned::Probe(Type::Path(path))
+        Returned::Probe(Box::new(Type::Path(path)))
     } else {
         Returned::Unknown
     }

@@ -27,7 +27,7 @@
 //! * for an error type with `#[derive(ErrorType)]`: each variant's value,
 //!   with `#[error_type(transparent)]` variants resolved to the values of
 //!   their field's type (recursively);
-//! * for an error type without [`ErrorType`](crate::ErrorType): its type
+//! * for an error type without [`ErrorType`]: its type
 //!   name, as reported;
 //! * `tonic::Status` (feature `tonic`): the gRPC code names;
 //! * `panic`, for every function;
@@ -37,7 +37,7 @@
 //! [`ErrorTypes::is_open`] is `true` when other values are possible: an
 //! `error_type = ...` or `error_if = ...` function, an erased error
 //! (`Box<dyn Error>`, `anyhow::Error`, `eyre::Report`), `std::io::Error`
-//! (whose kinds follow the toolchain), a hand-written [`ErrorType`](crate::ErrorType)
+//! (whose kinds follow the toolchain), a hand-written [`ErrorType`]
 //! implementation, or a type the attribute cannot name outside the function:
 //! one mentioning `Self`, `impl Trait`, a generic parameter of the function,
 //! or a name of at most two capitals and digits (`T`, `E`, `T2`), taken for a
@@ -378,10 +378,7 @@ impl<R: ?Sized> Returned<R> {
     pub const NEW: Self = Returned(PhantomData);
 }
 
-impl<T, E: ErrorTypeValues + ?Sized> ViaDerivedValues for &&&&Returned<Result<T, E>>
-where
-    E: Sized,
-{
+impl<T, E: ErrorTypeValues> ViaDerivedValues for &&&&Returned<Result<T, E>> {
     fn ie_values(&self, out: &mut Values) {
         E::ie_values(out);
     }
@@ -453,4 +450,48 @@ macro_rules! __catalog_values {
             $($item)*
         };
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn diff_shows_the_changed_lines() {
+        assert_eq!(diff("a\nb\n", "a\nb\n"), None);
+        assert_eq!(diff("a\nb\n", "a\nc\n").as_deref(), Some("- b\n+ c\n"));
+        assert_eq!(diff("", "a\n").as_deref(), Some("+ a\n"));
+        assert!(diff("a\nb\n", "b\na\n").is_some());
+    }
+
+    #[derive(Debug)]
+    struct Looping;
+    impl ErrorTypeValues for Looping {
+        fn ie_values(out: &mut Values) {
+            if out.enter("Looping") {
+                out.push("looping");
+                Looping::ie_values(out);
+                out.leave();
+            }
+        }
+    }
+
+    #[test]
+    fn probes() {
+        let mut out = Values::default();
+        (&&&&Probe::<Looping>::NEW).ie_values(&mut out);
+        (&&&&Probe::<std::io::Error>::NEW).ie_values(&mut out);
+        (&&&&Probe::<std::num::ParseIntError>::NEW).ie_values(&mut out);
+        assert_eq!(out.values, ["looping", "std::num::ParseIntError"]);
+        assert!(out.open);
+        let mut out = Values::default();
+        (&&&&&Returned::<Result<(), Box<Looping>>>::NEW).ie_values(&mut out);
+        (&&&&&Returned::<Option<u8>>::NEW).ie_values(&mut out);
+        (&&&&&Returned::<Result<(), u8>>::NEW).ie_values(&mut out);
+        assert_eq!(out.values, ["looping", "u8"]);
+        assert!(!out.open);
+        (&&&&&Returned::<std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>>::NEW)
+            .ie_values(&mut out);
+        assert!(out.open);
+    }
 }

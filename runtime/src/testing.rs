@@ -633,3 +633,45 @@ impl Drop for CaptureSpan {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn call(name: &'static str) -> Call {
+        Call {
+            name: Cow::Borrowed(name),
+            kind: SpanKind::Internal,
+            status: Status::Unset,
+            span_attributes: vec![KeyValue::new("k", 1), KeyValue::new("k", 2)],
+            metric_name: Cow::Borrowed("m"),
+            metric_attributes: None,
+            records: Vec::new(),
+            parent: None,
+        }
+    }
+
+    #[test]
+    fn the_last_value_set_wins() {
+        assert_eq!(call("a").span_attribute("k"), Some(&Value::I64(2)));
+        assert_eq!(call("a").metric_attribute("k"), None);
+        assert!(!call("a").metric_recorded());
+    }
+
+    #[test]
+    #[should_panic(expected = "found none; captured: [\"a\", \"b\"]")]
+    fn call_lists_what_was_captured() {
+        let captured = Captured {
+            calls: vec![call("a"), call("b")],
+        };
+        assert_eq!(captured.call("a").name(), "a");
+        captured.call("c");
+    }
+
+    #[test]
+    fn no_capture_outside() {
+        assert!(current().is_none());
+        let ((), _) = capture(|| assert!(current().is_some()));
+        assert!(current().is_none());
+    }
+}

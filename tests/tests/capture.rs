@@ -137,7 +137,10 @@ fn failure() {
     let call = captured.call("cap.store.get");
     assert_eq!(call.status(), &Status::error("the store timed out"));
     assert_eq!(call.error_type(), Some("timeout"));
-    assert_eq!(call.metric_attribute("error.type"), Some(&string("timeout")));
+    assert_eq!(
+        call.metric_attribute("error.type"),
+        Some(&string("timeout"))
+    );
     let record = call.record().expect("an exception record");
     assert_eq!(record.event_name(), "cap.store.get.exception");
     assert_eq!(record.severity(), Severity::Warn);
@@ -159,7 +162,10 @@ fn handled() {
     let call = captured.call("cap.store.create");
     assert_eq!(call.status(), &Status::Unset);
     assert_eq!(call.error_type(), None);
-    assert_eq!(call.span_attribute("cap.status"), Some(&string("already_exists")));
+    assert_eq!(
+        call.span_attribute("cap.status"),
+        Some(&string("already_exists"))
+    );
     // The default histogram, with `code.function.name` and no `error.type`.
     assert_eq!(call.metric_name(), "function.duration");
     assert_eq!(
@@ -169,7 +175,10 @@ fn handled() {
     assert_eq!(call.metric_attribute("error.type"), None);
     let record = call.record().expect("a DEBUG record");
     assert_eq!(record.severity(), Severity::Debug);
-    assert_eq!(record.attribute("cap.status"), Some(&string("already_exists")));
+    assert_eq!(
+        record.attribute("cap.status"),
+        Some(&string("already_exists"))
+    );
 }
 
 #[test]
@@ -194,7 +203,10 @@ fn panic_is_captured_and_continues() {
     assert_eq!(call.metric_attribute("error.type"), Some(&string("panic")));
     let record = call.record().expect("a record");
     assert_eq!(record.severity(), Severity::Error);
-    assert_eq!(record.attribute("exception.message"), Some(&string("kaboom")));
+    assert_eq!(
+        record.attribute("exception.message"),
+        Some(&string("kaboom"))
+    );
 }
 
 #[test]
@@ -206,7 +218,12 @@ fn nested_calls_and_one_record() {
     // In the order they finished.
     assert_eq!(
         names,
-        ["cap.store.get", "cap.handler", "cap.store.get", "cap.handler"]
+        [
+            "cap.store.get",
+            "cap.handler",
+            "cap.store.get",
+            "cap.handler"
+        ]
     );
     let calls = captured.calls();
     assert_eq!(calls[0].parent(), Some("cap.handler"));
@@ -223,7 +240,9 @@ fn nested_calls_and_one_record() {
 }
 
 #[test]
-#[should_panic(expected = "expected exactly one captured call named \"cap.store.get\", found several")]
+#[should_panic(
+    expected = "expected exactly one captured call named \"cap.store.get\", found several"
+)]
 fn call_panics_unless_exactly_one() {
     let ((), captured) = capture(|| {
         let _ = get(1);
@@ -316,7 +335,10 @@ fn async_on_tokio_multi_thread() {
         let calls = captured.calls();
         assert_eq!(calls.len(), 2);
         assert_eq!(calls[0].span_attribute("cap.ok"), Some(&Value::Bool(false)));
-        assert_eq!(calls[0].record().map(|r| r.severity()), Some(Severity::Error));
+        assert_eq!(
+            calls[0].record().map(|r| r.severity()),
+            Some(Severity::Error)
+        );
         assert_eq!(calls[1].error_type(), Some("timeout"));
         assert!(calls[1].record().is_none());
     });
@@ -373,7 +395,13 @@ fn nested_captures() {
         (inner, ())
     });
     assert_eq!(inner.calls().len(), 1);
-    assert_eq!(inner.calls()[0].span_attribute("cap.id"), Some(&Value::I64(1)));
+    assert_eq!(
+        inner.calls()[0].span_attribute("cap.id"),
+        Some(&Value::I64(1))
+    );
     assert_eq!(outer.calls().len(), 1);
-    assert_eq!(outer.calls()[0].span_attribute("cap.id"), Some(&Value::I64(2)));
+    assert_eq!(
+        outer.calls()[0].span_attribute("cap.id"),
+        Some(&Value::I64(2))
+    );
 }

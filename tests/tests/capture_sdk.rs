@@ -269,7 +269,10 @@ fn sampled_out_calls_are_captured() {
     );
     let logs = telemetry().logs_named("agree.sampled_out.exception");
     assert_eq!(logs.len(), 1);
-    assert_eq!(Some(logs[0].severity.expect("severity")), call.record().map(|r| r.severity()));
+    assert_eq!(
+        Some(logs[0].severity.expect("severity")),
+        call.record().map(|r| r.severity())
+    );
 }
 
 #[instrument_errors(name = "agree.parallel", attributes("agree.thread" = i64::from(t)))]

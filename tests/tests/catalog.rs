@@ -23,7 +23,9 @@ pub enum AppError {
     #[error_type(transparent)]
     Store(StoreError),
     #[error_type("bad_input")]
-    BadInput { field: String },
+    BadInput {
+        field: String,
+    },
     Recursive(#[allow(dead_code)] Box<AppError>),
     #[error_type(transparent)]
     Nested(Box<AppError>),
@@ -204,7 +206,9 @@ impl Service for Plain {
 
 fn entry(name: &str) -> &'static Entry {
     let mut found = catalog::entries().filter(|e| e.name() == name);
-    let entry = found.next().unwrap_or_else(|| panic!("{name} is not in the catalog"));
+    let entry = found
+        .next()
+        .unwrap_or_else(|| panic!("{name} is not in the catalog"));
     assert!(found.next().is_none(), "{name} twice");
     entry
 }
@@ -293,7 +297,10 @@ fn markdown_is_sorted_without_files() {
     assert!(lines.contains(
         &"| `cat.io` | internal | `function.duration` | `catalog::io` | `_OTHER`, `panic`, others |"
     ));
-    let names: Vec<&str> = lines[2..].iter().map(|l| l.split('`').nth(1).unwrap()).collect();
+    let names: Vec<&str> = lines[2..]
+        .iter()
+        .map(|l| l.split('`').nth(1).unwrap())
+        .collect();
     let mut sorted = names.clone();
     sorted.sort_unstable();
     assert_eq!(names, sorted);
@@ -314,8 +321,12 @@ fn the_functions_run() {
     assert!(with_error_type().is_ok() && with_error_if().is_ok() && generic(1).is_err());
     assert_eq!(not_a_result(), 1);
     unit();
-    let _ = (in_async(), impl_future(), boxed_future(), aliased_future("x"));
+    let _ = (
+        in_async(),
+        impl_future(),
+        boxed_future(),
+        aliased_future("x"),
+    );
     assert!(Repo(1).get().is_ok() && Repo::make(2).is_ok());
     assert!(Client::<Plain>(None).call().is_ok() && Plain.serve().is_ok());
 }
-
