@@ -477,6 +477,8 @@ mod tests {
     }
 
     #[test]
+    // The autoref probes are called as the expansion calls them.
+    #[allow(clippy::needless_borrow)]
     fn probes() {
         let mut out = Values::default();
         (&&&&Probe::<Looping>::NEW).ie_values(&mut out);
