@@ -3,17 +3,19 @@
 use proc_macro2::{Span, TokenStream};
 use syn::ext::IdentExt as _;
 use syn::parse::{ParseStream, Parser as _};
-use syn::punctuated::Punctuated;
 use syn::{Expr, ExprLit, Ident, Lit, LitBool, LitStr, Token};
 
 /// The arguments every `#[instrument_errors]` accepts, in the order they are
 /// listed in error messages.
 pub const ACCEPTED: &str = "`name`, `kind`, `metric`, `ok_if`, `error_if`, `error_type`, \
-                            `description`, `attributes`, `result_attributes`, `log_level`, `log`, \
-                            `handled_attribute`";
+                            `description`, `attributes`, `metric_attributes`, `result_attributes`, \
+                            `log_level`, `log`, `handled_attribute`, `parent`, `links`, and the \
+                            protocol flags `http` and `grpc`";
 
 const KINDS: &[&str] = &["internal", "client", "server", "producer", "consumer"];
 const LEVELS: &[&str] = &["trace", "debug", "info", "warn", "error"];
+/// The protocol flags (`kind = server, http`).
+const PROTOCOLS: &[&str] = &["http", "grpc"];
 
 /// Validated arguments.
 #[derive(Default)]
@@ -26,12 +28,21 @@ pub struct Args {
     pub error_type: Option<Expr>,
     pub description: Option<LitBool>,
     pub attributes: Vec<(LitStr, Expr)>,
+    pub metric_attributes: Vec<(LitStr, Expr)>,
     pub result_attributes: Option<Expr>,
     pub log_level: Option<Ident>,
     pub log: Option<LitBool>,
     pub handled_attribute: Option<LitStr>,
     /// Where `handled_attribute` was written, for errors.
     handled_attribute_key: Option<Ident>,
+    /// `parent = expr`: the span's parent context.
+    pub parent: Option<Expr>,
+    /// `links = expr`: the span's links.
+    pub links: Option<Expr>,
+    /// A protocol flag: `http` or `grpc`.
+    pub protocol: Option<Ident>,
+    /// Where `error_if` was written, for errors.
+    error_if_key: Option<Ident>,
 }
 
 /// Collects every error so that the user sees all mistakes at once.
@@ -77,13 +88,55 @@ pub fn parse(tokens: TokenStream) -> syn::Result<Args> {
             errors.push(e);
         }
     }
+    for (key, _) in &args.metric_attributes {
+        if args
+            .attributes
+            .iter()
+            .any(|(k, _)| k.value() == key.value())
+        {
+            errors.push(syn::Error::new(
+                key.span(),
+                format!(
+                    "\"{}\" is in both `attributes` and `metric_attributes`: `metric_attributes` \
+                     are set on the span too, so give it once, in `metric_attributes`",
+                    key.value()
+                ),
+            ));
+        }
+    }
+    if let Some(flag) = &args.protocol {
+        let kind = args.kind.as_ref().map(ToString::to_string);
+        if !matches!(kind.as_deref(), Some("server" | "client")) {
+            let span = args.kind.as_ref().map_or(flag.span(), Ident::span);
+            errors.push(syn::Error::new(
+                span,
+                format!(
+                    "the `{flag}` flag classifies the result of a server or a client call: it needs \
+                     `kind = server` or `kind = client`, like `kind = server, {flag}`"
+                ),
+            ));
+        }
+        if let Some(key) = &args.error_if_key {
+            errors.push(syn::Error::new(
+                key.span(),
+                format!(
+                    "`error_if` cannot be combined with the `{flag}` flag, which already decides \
+                     which returned statuses are failures; remove one of them (`ok_if`, \
+                     `error_type` and `handled_attribute` combine with the flag)"
+                ),
+            ));
+        }
+    }
     if let (Some(key), None) = (&args.handled_attribute_key, &args.ok_if) {
-        errors.push(syn::Error::new(
-            key.span(),
-            "`handled_attribute` needs `ok_if`: it names the attribute set on a handled error, \
-             and only `ok_if` says which errors are handled, like \
-             `ok_if = is_already_exists, handled_attribute = \"acme.resource.create.status\"`",
-        ));
+        if args.protocol.is_none() {
+            errors.push(syn::Error::new(
+                key.span(),
+                "`handled_attribute` needs `ok_if` (or a protocol flag, `kind = server, http`): it \
+                 names the attribute set on a handled error, and only those say which errors are \
+                 handled, like \
+                 `ok_if = is_already_exists, handled_attribute = \"acme.resource.create.status\"`",
+            ));
+        }
     }
     errors.finish()?;
     Ok(args)
@@ -144,6 +197,7 @@ fn apply(args: &mut Args, key: &Ident, value: RawValue) -> syn::Result<()> {
         "log_level" => args.log_level = Some(choice(key, value, LEVELS, "log_level = error")?),
         "ok_if" => args.ok_if = Some(function(key, value, "ok_if = is_already_exists")?),
         "error_if" => {
+            args.error_if_key = Some(key.clone());
             args.error_if = Some(function(
                 key,
                 value,
@@ -160,6 +214,50 @@ fn apply(args: &mut Args, key: &Ident, value: RawValue) -> syn::Result<()> {
         "description" => args.description = Some(boolean(key, value, "description = false")?),
         "log" => args.log = Some(boolean(key, value, "log = false")?),
         "attributes" => args.attributes = attributes(key, value)?,
+        "metric_attributes" => args.metric_attributes = attributes(key, value)?,
+        "parent" => {
+            args.parent = Some(assigned(
+                key,
+                value,
+                "parent = instrument_errors::http::extract_context(&headers)",
+            )?);
+        }
+        "links" => {
+            args.links = Some(assigned(
+                key,
+                value,
+                "links = [Link::with_context(message_context)]",
+            )?);
+        }
+        flag if PROTOCOLS.contains(&flag) => {
+            let example = format!("kind = server, {flag}");
+            match value {
+                RawValue::Missing => {}
+                RawValue::Assign(expr) => {
+                    return Err(syn::Error::new_spanned(
+                        expr,
+                        format!("`{flag}` is a flag and takes no value, like `{example}`"),
+                    ))
+                }
+                RawValue::List(_, span) => {
+                    return Err(syn::Error::new(
+                        span,
+                        format!("`{flag}` is a flag and takes no value, like `{example}`"),
+                    ))
+                }
+            }
+            if let Some(other) = &args.protocol {
+                return Err(syn::Error::new(
+                    key.span(),
+                    format!(
+                        "only one protocol flag may be given: `{other}` is given already; the flags \
+                         are {}",
+                        PROTOCOLS.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", ")
+                    ),
+                ));
+            }
+            args.protocol = Some(key.clone());
+        }
         "result_attributes" => {
             args.result_attributes = Some(function(
                 key,
@@ -257,19 +355,23 @@ fn function(key: &Ident, value: RawValue, example: &str) -> syn::Result<Expr> {
 }
 
 fn attributes(key: &Ident, value: RawValue) -> syn::Result<Vec<(LitStr, Expr)>> {
-    const EXAMPLE: &str = "attributes(\"acme.resource.id\" = id)";
+    let example = if key == "metric_attributes" {
+        "metric_attributes(\"http.route\" = \"/items/{id}\")"
+    } else {
+        "attributes(\"acme.resource.id\" = id)"
+    };
     let (tokens, span) = match value {
         RawValue::List(tokens, span) => (tokens, span),
         RawValue::Missing => {
             return Err(syn::Error::new(
                 key.span(),
-                format!("`attributes` needs a list, like `{EXAMPLE}`"),
+                format!("`{key}` needs a list, like `{example}`"),
             ))
         }
         RawValue::Assign(expr) => {
             return Err(syn::Error::new_spanned(
                 expr,
-                format!("`attributes` takes a parenthesized list, like `{EXAMPLE}`"),
+                format!("`{key}` takes a parenthesized list, like `{example}`"),
             ))
         }
     };
@@ -277,7 +379,7 @@ fn attributes(key: &Ident, value: RawValue) -> syn::Result<Vec<(LitStr, Expr)>> 
         let key: LitStr = input.parse().map_err(|e| {
             syn::Error::new(
                 e.span(),
-                format!("attribute keys are string literals, like `{EXAMPLE}`"),
+                format!("attribute keys are string literals, like `{example}`"),
             )
         })?;
         if key.value().is_empty() {
@@ -289,20 +391,28 @@ fn attributes(key: &Ident, value: RawValue) -> syn::Result<Vec<(LitStr, Expr)>> 
         input.parse::<Token![=]>().map_err(|e| {
             syn::Error::new(
                 e.span(),
-                format!("expected `=` after the key, like `{EXAMPLE}`"),
+                format!("expected `=` after the key, like `{example}`"),
             )
         })?;
         Ok((key, input.parse::<Expr>()?))
     };
     let pairs = (|input: ParseStream| {
-        Punctuated::<(LitStr, Expr), Token![,]>::parse_terminated_with(input, pair)
+        let mut pairs = Vec::new();
+        while !input.is_empty() {
+            pairs.push(pair(input)?);
+            if input.is_empty() {
+                break;
+            }
+            input.parse::<Token![,]>()?;
+        }
+        Ok(pairs)
     })
     .parse2(tokens)
     .map_err(|e| {
         if e.to_string().contains("unexpected end of input") {
             syn::Error::new(
                 span,
-                format!("incomplete attribute list, expected `{EXAMPLE}`"),
+                format!("incomplete attribute list, expected `{example}`"),
             )
         } else {
             e

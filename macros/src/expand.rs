@@ -64,11 +64,13 @@ pub fn expand(args: &Args, item: &ItemFn) -> syn::Result<TokenStream> {
             None => Form::Named(ty),
         },
     };
+    if let Some(flag) = &args.protocol {
+        check_status_readable(flag, &form, sig)?;
+    }
     let p = quote!(::instrument_errors::__private);
     let site = format_ident!("__IE_SITE", span = Span::mixed_site());
     let site_static = call_site(args, item, &site);
     let catalog = catalog_entry(args, item, &form, &site);
-    let attributes = attributes(args);
     let block = &item.block;
     // The return type with its `impl Trait` parts left to inference.
     let ret_inferred = match &sig.output {
@@ -77,7 +79,7 @@ pub fn expand(args: &Args, item: &ItemFn) -> syn::Result<TokenStream> {
     };
     // Names of the expansion's own locals: hygienic, so the body's bindings
     // and `use` items cannot reach them.
-    let attrs_var = format_ident!("__ie_attributes", span = Span::mixed_site());
+    let entry_var = format_ident!("__ie_entry", span = Span::mixed_site());
     let body_var = format_ident!("__ie_body", span = Span::mixed_site());
     let started = format_ident!("__ie_started", span = Span::mixed_site());
     let output_var = format_ident!("__ie_output", span = Span::mixed_site());
@@ -88,22 +90,9 @@ pub fn expand(args: &Args, item: &ItemFn) -> syn::Result<TokenStream> {
         };
     };
     let track_caller = item.attrs.iter().any(|a| a.path().is_ident("track_caller"));
-    // With `result_attributes`, the `_with_result_attributes` variants of the
-    // runtime's calls, which take its closure as a last argument.
-    let result_attributes = result_attributes(args);
-    let with = |name: &str| {
-        if args.result_attributes.is_some() {
-            format_ident!("{name}_with_result_attributes")
-        } else {
-            format_ident!("{name}")
-        }
-    };
-    let (run, instrument, ie_run, finish) = (
-        with("run"),
-        with("instrument"),
-        with("ie_run"),
-        with("finish"),
-    );
+    let after = after(args);
+    let entry_lazy = entry(args, false);
+    let entry_eager = entry(args, true);
     let body = match form {
         Form::Named(_) | Form::Opaque if track_caller => {
             let ret = match form {
@@ -113,9 +102,9 @@ pub fn expand(args: &Args, item: &ItemFn) -> syn::Result<TokenStream> {
             let start = match form {
                 Form::Named(ty) => quote! {{
                     #selectors
-                    (&&#p::Select::<#ty>::NEW).ie_start_inline(&#site, || #attributes)
+                    (&&#p::Select::<#ty>::NEW).ie_start_inline(&#site, #entry_lazy)
                 }},
-                _ => quote!(#p::CallSite::start(&#site, || #attributes)),
+                _ => quote!(#p::CallSite::start(&#site, #entry_lazy)),
             };
             let frame = format_ident!("__ie_frame", span = Span::mixed_site());
             if matches!(&sig.output, ReturnType::Type(_, ty) if matches!(**ty, Type::Never(_))) {
@@ -135,7 +124,7 @@ pub fn expand(args: &Args, item: &ItemFn) -> syn::Result<TokenStream> {
                     let #frame = #p::InlineFrame::enter(#start);
                     let #output_var: #ret = #label: #inline;
                     #[allow(unreachable_code)]
-                    #p::InlineFrame::#finish(#frame, &#output_var, #classify #result_attributes);
+                    #p::InlineFrame::finish(#frame, &#output_var, #classify, #after);
                     #[allow(unreachable_code)]
                     #output_var
                 }
@@ -144,12 +133,12 @@ pub fn expand(args: &Args, item: &ItemFn) -> syn::Result<TokenStream> {
         Form::AsyncFn => {
             let classify = classify(args, None);
             quote! {
-                #p::CallSite::#instrument(
+                #p::CallSite::instrument(
                     &#site,
-                    #attributes,
+                    #entry_eager,
                     #p::typed_future::<#ret_inferred, _>(async move #block),
-                    #classify
-                    #result_attributes
+                    #classify,
+                    #after,
                 ).await
             }
         }
@@ -165,9 +154,9 @@ pub fn expand(args: &Args, item: &ItemFn) -> syn::Result<TokenStream> {
                 quote!(#p::typed_future_from::<#output, _, _>(move || #block))
             };
             quote! {
-                let #attrs_var = #attributes;
+                let #entry_var = #entry_eager;
                 let #body_var = #build;
-                #p::CallSite::#instrument(&#site, #attrs_var, #body_var, #classify #result_attributes)
+                #p::CallSite::instrument(&#site, #entry_var, #body_var, #classify, #after)
             }
         }
         Form::Named(ty) => {
@@ -178,16 +167,16 @@ pub fn expand(args: &Args, item: &ItemFn) -> syn::Result<TokenStream> {
                 // instrumented in place, in the same box.
                 Some((rest, func, found)) => {
                     let wrapped = quote! {
-                        #p::CallSite::#instrument(
+                        #p::CallSite::instrument(
                             &#site,
-                            #attrs_var,
+                            #entry_var,
                             #p::typed_future_as(#output_var, #found),
-                            #classify
-                            #result_attributes
+                            #classify,
+                            #after,
                         )
                     };
                     quote! {
-                        let #attrs_var = #attributes;
+                        let #entry_var = #entry_eager;
                         let #output_var = #p::output_of::<#ty>();
                         {
                             #(#rest)*
@@ -198,14 +187,12 @@ pub fn expand(args: &Args, item: &ItemFn) -> syn::Result<TokenStream> {
                 None => quote! {
                     let #started = {
                         #selectors
-                        (&&#p::Select::<#ty>::NEW).ie_start(&#site, || #attributes)
+                        (&&#p::Select::<#ty>::NEW).ie_start(&#site, #entry_lazy)
                     };
                     let #body_var = #p::once(move || -> #ty #block);
                     {
                         #selectors
-                        (&&#p::Select::<#ty>::NEW).#ie_run(
-                            #started, #body_var, #classify #result_attributes
-                        )
+                        (&&#p::Select::<#ty>::NEW).ie_run(#started, #body_var, #classify, #after)
                     }
                 },
             }
@@ -227,11 +214,11 @@ pub fn expand(args: &Args, item: &ItemFn) -> syn::Result<TokenStream> {
                 _ => Span::call_site(),
             };
             quote_spanned! {body_span=>
-                ::instrument_errors::__private::Frame::#run(
-                    ::instrument_errors::__private::CallSite::start(&#site, || #attributes),
+                ::instrument_errors::__private::Frame::run(
+                    ::instrument_errors::__private::CallSite::start(&#site, #entry_lazy),
                     move || -> #ret_inferred #block,
-                    #classify
-                    #result_attributes
+                    #classify,
+                    #after,
                 )
             }
         }
@@ -255,6 +242,47 @@ pub fn expand(args: &Args, item: &ItemFn) -> syn::Result<TokenStream> {
         #(#outer)*
         #vis #sig #fn_body
     })
+}
+
+/// With a protocol flag, the status is read from the returned value's type: a
+/// type with `impl Trait` parts (`impl IntoResponse`) hides it.
+fn check_status_readable(
+    flag: &syn::Ident,
+    form: &Form<'_>,
+    sig: &syn::Signature,
+) -> syn::Result<()> {
+    let output = match (form, &sig.output) {
+        (Form::ImplFuture { output, .. }, _) => *output,
+        (_, ReturnType::Type(_, ty)) => Some(&**ty),
+        (_, ReturnType::Default) => None,
+    };
+    let Some(output) = output else {
+        return Ok(());
+    };
+    struct Find<'a>(Option<&'a syn::TypeImplTrait>);
+    impl<'ast> Visit<'ast> for Find<'ast> {
+        fn visit_type_impl_trait(&mut self, t: &'ast syn::TypeImplTrait) {
+            self.0.get_or_insert(t);
+        }
+    }
+    let mut find = Find(None);
+    find.visit_type(output);
+    let types = if flag == "grpc" {
+        "`Result<tonic::Response<T>, tonic::Status>`"
+    } else {
+        "`Response`, `(StatusCode, String)`, `StatusCode`, `Result<Json<T>, AppError>` (with \
+         `AppError: ResponseStatus`); an axum handler can return `.into_response()` as `Response`"
+    };
+    match find.0 {
+        Some(hidden) => Err(syn::Error::new_spanned(
+            hidden,
+            format!(
+                "the `{flag}` flag reads the status from the returned type, and `impl Trait` hides \
+                 it: name the type, like {types}"
+            ),
+        )),
+        None => Ok(()),
+    }
 }
 
 /// The `static` describing the call site.
@@ -286,14 +314,16 @@ fn call_site(args: &Args, item: &ItemFn, site: &syn::Ident) -> TokenStream {
         // The levels a record of this function can be emitted at: its own
         // and the more severe ones (a record takes the highest severity of
         // the frames it escapes; a panic is `ERROR`), and `DEBUG` for an
-        // error `ok_if` accepts. One `tracing` callsite each, and no more:
+        // error `ok_if` (or a protocol flag) accepts. One `tracing` callsite
+        // each, and no more:
         // they are most of the expansion's compile time.
         const SEVERITY: [&str; 5] = ["ERROR", "WARN", "INFO", "DEBUG", "TRACE"];
+        let handles = args.ok_if.is_some() || args.protocol.is_some();
         let own = SEVERITY.iter().position(|l| *l == level).unwrap_or(1);
         let levels = SEVERITY
             .iter()
             .enumerate()
-            .filter(|(i, l)| *i <= own || (**l == "DEBUG" && args.ok_if.is_some()))
+            .filter(|(i, l)| *i <= own || (**l == "DEBUG" && handles))
             .map(|(_, l)| format_ident!("{l}"));
         let level = format_ident!("{level}");
         let event = format!("{name}.exception");
@@ -355,8 +385,8 @@ fn catalog_entry(args: &Args, item: &ItemFn, form: &Form<'_>, site: &syn::Ident)
     if args.error_if.is_some() {
         values.push(quote!(#out.open();));
     }
-    // Issue 17's protocol flags (`kind = server, http` / `grpc`) add the
-    // status codes they can report here, as `#out.push("503");` and so on.
+    // A protocol flag (`kind = server, http` / `grpc`): the statuses that
+    // are failures on this side.
     values.extend(protocol_values(args, &out));
     let line = quote_spanned!(item.sig.ident.span()=> ::core::line!());
     quote! {
@@ -366,10 +396,20 @@ fn catalog_entry(args: &Args, item: &ItemFn, form: &Form<'_>, site: &syn::Ident)
     }
 }
 
-/// The `error.type` values the protocol flags can report (the catalog's
-/// hook for them): none yet.
-fn protocol_values(_args: &Args, _out: &syn::Ident) -> Vec<TokenStream> {
-    Vec::new()
+/// The `error.type` values the protocol flag can report, if there is one.
+fn protocol_values(args: &Args, out: &syn::Ident) -> Option<TokenStream> {
+    let flag = args.protocol.as_ref()?;
+    let protocol = protocol_type(flag);
+    let side = match args.kind.as_ref().map(ToString::to_string).as_deref() {
+        Some("client") => quote!(Client),
+        _ => quote!(Server),
+    };
+    Some(quote! {
+        ::instrument_errors::catalog::protocol_values::<#protocol>(
+            ::instrument_errors::__private::Side::#side,
+            #out,
+        );
+    })
 }
 
 /// The type whose `Err` values the catalog lists, when it can be named in an
@@ -511,30 +551,93 @@ fn boxed_future_output(ty: &Type) -> Option<&Type> {
 }
 
 /// `[attribute("key", value), ...]`, evaluated where it stands.
-fn attributes(args: &Args) -> TokenStream {
-    let pairs = args.attributes.iter().map(|(key, value)| {
+fn attribute_list(pairs: &[(syn::LitStr, Expr)]) -> TokenStream {
+    let pairs = pairs.iter().map(|(key, value)| {
         quote_spanned!(value.span()=> ::instrument_errors::__private::attribute(#key, #value))
     });
-    if args.attributes.is_empty() {
-        quote!([] as [::instrument_errors::__private::KeyValue; 0])
+    quote!([#(#pairs),*])
+}
+
+/// The [`Entry`] a call starts with: `attributes(..)` evaluated lazily (only
+/// for a span that records) or now (`eager`, for futures, whose body owns the
+/// arguments), and `metric_attributes(..)`, `parent` and `links` evaluated
+/// now.
+///
+/// [`Entry`]: https://docs.rs/instrument-errors
+fn entry(args: &Args, eager: bool) -> TokenStream {
+    let p = quote!(::instrument_errors::__private);
+    let attributes = if args.attributes.is_empty() {
+        quote!([] as [#p::KeyValue; 0])
     } else {
-        quote!([#(#pairs),*])
+        attribute_list(&args.attributes)
+    };
+    let mut entry = if eager {
+        quote!(#p::Entry::eager(#attributes))
+    } else {
+        quote!(#p::Entry::lazy(|| #attributes))
+    };
+    if !args.metric_attributes.is_empty() {
+        let metric = attribute_list(&args.metric_attributes);
+        entry = quote!(#p::Entry::metric_attributes(#entry, #metric));
+    }
+    // The user's expressions carry their spans, so that a wrong type is
+    // reported at them.
+    if let Some(parent) = &args.parent {
+        entry = quote_spanned!(parent.span()=> ::instrument_errors::__private::Entry::parent(#entry, #parent));
+    }
+    if let Some(links) = &args.links {
+        entry = quote_spanned!(links.span()=> ::instrument_errors::__private::Entry::links(#entry, #links));
+    }
+    entry
+}
+
+/// The after-call closure: `result_attributes` and the protocol flag's status
+/// attribute through [`After`]; empty (and zero-sized) without them.
+///
+/// [`After`]: https://docs.rs/instrument-errors
+fn after(args: &Args) -> TokenStream {
+    let p = quote!(::instrument_errors::__private);
+    let out = format_ident!("__ie_out", span = Span::mixed_site());
+    let hooks = format_ident!("__ie_after", span = Span::mixed_site());
+    let mut body = TokenStream::new();
+    if let Some(f) = &args.result_attributes {
+        // The call of the user's function carries its span, so that a wrong
+        // signature is reported at the function.
+        body.extend(quote_spanned! {f.span()=>
+            ::instrument_errors::__private::After::result_attributes(#hooks, #out, #f);
+        });
+    }
+    if let Some(flag) = &args.protocol {
+        let protocol = protocol_type(flag);
+        let ok = format_ident!("__ie_ok", span = Span::mixed_site());
+        let err = format_ident!("__ie_err", span = Span::mixed_site());
+        let status = format_ident!("__ie_status", span = Span::mixed_site());
+        body.extend(quote! {
+            #[allow(unused_imports)]
+            use #p::{NotAResult as _, ViaNoStatus as _, ViaStatus as _};
+            let #status = match #p::Outcome(#out).ie_split() {
+                #p::Split::Ok(#ok) => (&#p::StatusOf::<#protocol, _>::new(#ok)).ie_status(),
+                #p::Split::Err(#err) => (&#p::StatusOf::<#protocol, _>::new(#err)).ie_status(),
+            };
+            #p::After::status(#hooks, #p::status_attribute::<#protocol>(#status));
+        });
+    }
+    if body.is_empty() {
+        quote!(|_, _| {})
+    } else {
+        quote!(|#out, #hooks| { #body })
     }
 }
 
-/// `, closure` calling the `result_attributes` function with the returned
-/// value, or nothing. The call of the user's function carries its span, so
-/// that a wrong signature is reported at the function.
-fn result_attributes(args: &Args) -> TokenStream {
-    let out = format_ident!("__ie_out", span = Span::mixed_site());
-    args.result_attributes
-        .as_ref()
-        .map(|f| {
-            quote_spanned! {f.span()=>
-                , |#out| ::instrument_errors::__private::result_attributes(#out, #f)
-            }
-        })
-        .unwrap_or_default()
+/// The runtime's marker type of a protocol flag, spanned at the flag so that
+/// a missing feature is reported there.
+fn protocol_type(flag: &syn::Ident) -> TokenStream {
+    let name = match flag.to_string().as_str() {
+        "grpc" => "Grpc",
+        _ => "Http",
+    };
+    let ty = format_ident!("{}", name, span = flag.span());
+    quote_spanned!(flag.span()=> ::instrument_errors::__private::#ty)
 }
 
 /// The closure that turns `&ReturnType` into a `Verdict`, written where the
@@ -547,32 +650,60 @@ fn classify(args: &Args, param: Option<&TokenStream>) -> TokenStream {
     // The calls of the user's functions are written out in full, not with
     // `#p`, so that every token of the call carries the function's span: a
     // wrong signature is then reported at the function, not at the attribute.
-    let on_ok = match &args.error_if {
-        Some(f) => quote_spanned! {f.span()=>
+    let status = format_ident!("__ie_status", span = Span::mixed_site());
+    let flag = args.protocol.as_ref().map(|flag| {
+        let side = match args.kind.as_ref().map(ToString::to_string).as_deref() {
+            Some("client") => quote!(#p::Side::Client),
+            _ => quote!(#p::Side::Server),
+        };
+        (protocol_type(flag), side)
+    });
+    let on_ok = match (&args.error_if, &flag) {
+        (Some(f), _) => quote_spanned! {f.span()=>
             match ::instrument_errors::__private::error_if(#f, #ok) {
                 ::core::option::Option::Some(t) => #p::Verdict::failure(t),
                 ::core::option::Option::None => #p::Verdict::Success,
             }
         },
-        None => quote!({
+        // A protocol flag: a failed status in the `Ok` value (or the whole
+        // value) is a failure without an exception.
+        (None, Some((protocol, side))) => quote! {
+            #p::flag_ok::<#protocol>(#side, (&#p::StatusOf::<#protocol, _>::new(#ok)).ie_status())
+        },
+        (None, None) => quote!({
             let _ = #ok;
             #p::Verdict::Success
         }),
     };
-    let error_type = match &args.error_type {
-        Some(f) => quote_spanned!(f.span()=> ::instrument_errors::__private::error_type(#f, #err)),
-        None => quote!((&#p::Probe(#err)).ie_error_type()),
+    let error_type = match (&args.error_type, &flag) {
+        (Some(f), _) => {
+            quote_spanned!(f.span()=> ::instrument_errors::__private::error_type(#f, #err))
+        }
+        // With a flag: the error's own `ErrorType`, else its status's value.
+        (None, Some((protocol, _))) => quote! {
+            #p::flag_error_type::<#protocol>(
+                #status,
+                (&#p::Probe(#err)).ie_known_error_type(),
+                || (&#p::Probe(#err)).ie_error_type(),
+            )
+        },
+        (None, None) => quote!((&#p::Probe(#err)).ie_error_type()),
     };
     let message = if args.description.as_ref().map_or(true, |b| b.value) {
         quote!((&#p::Probe(#err)).ie_message())
     } else {
         quote!(::core::option::Option::None)
     };
-    let failure = quote!(#p::Verdict::Failure(#p::Failure {
+    let failure = quote!(#p::Failure {
         error_type: #error_type,
         message: #message,
         error: (&#p::Probe(#err)).ie_error(),
-    }));
+    });
+    // With a flag, an `Err` whose status is not a failure is handled.
+    let failure = match &flag {
+        Some((protocol, side)) => quote!(#p::flag_err::<#protocol>(#side, #status, #failure)),
+        None => quote!(#p::Verdict::Failure(#failure)),
+    };
     // An error `ok_if` accepts is handled (`Verdict::Handled`).
     let on_err = match &args.ok_if {
         Some(f) => {
@@ -586,6 +717,20 @@ fn classify(args: &Args, param: Option<&TokenStream>) -> TokenStream {
         }
         None => failure,
     };
+    let on_err = match &flag {
+        Some((protocol, _)) => quote!({
+            let #status = (&#p::StatusOf::<#protocol, _>::new(#err)).ie_status();
+            #on_err
+        }),
+        None => on_err,
+    };
+    let flag_imports = flag.as_ref().map(|_| {
+        quote! {
+            #[allow(unused_imports)]
+            use #p::{ViaKnownErrorType as _, ViaNoStatus as _, ViaStatus as _,
+                     ViaUnknownErrorType as _};
+        }
+    });
     let param = match param {
         Some(ty) => quote!(#out: &#ty),
         None => quote!(#out),
@@ -595,6 +740,7 @@ fn classify(args: &Args, param: Option<&TokenStream>) -> TokenStream {
             #[allow(unused_imports)]
             use #p::{NotAResult as _, ViaDisplay as _, ViaError as _, ViaErrorType as _,
                      ViaNoDisplay as _, ViaNoError as _, ViaTypeName as _};
+            #flag_imports
             match #p::Outcome(#out).ie_split() {
                 #p::Split::Ok(#ok) => #on_ok,
                 #p::Split::Err(#err) => #on_err,

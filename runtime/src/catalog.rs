@@ -314,6 +314,53 @@ impl ErrorTypeValues for tonic::Status {
     }
 }
 
+/// The statuses a protocol flag can report, for the catalog. Not public API.
+#[doc(hidden)]
+pub trait Statuses: crate::protocol::Protocol {
+    /// Calls `f` with each status listed, and says whether others exist.
+    fn each(f: &mut dyn FnMut(Self::Status)) -> bool;
+}
+
+/// HTTP: the registered status codes (those with a canonical reason); other
+/// codes are possible, so the values are open.
+#[cfg(feature = "http")]
+impl Statuses for crate::protocol::Http {
+    fn each(f: &mut dyn FnMut(http::StatusCode)) -> bool {
+        for code in 100..=599 {
+            match http::StatusCode::from_u16(code) {
+                Ok(status) if status.canonical_reason().is_some() => f(status),
+                _ => {}
+            }
+        }
+        true
+    }
+}
+
+/// gRPC: every code.
+#[cfg(feature = "tonic")]
+impl Statuses for crate::protocol::Grpc {
+    fn each(f: &mut dyn FnMut(tonic::Code)) -> bool {
+        for code in 0..=16 {
+            f(tonic::Code::from_i32(code));
+        }
+        false
+    }
+}
+
+/// The values of a protocol flag (`kind = server, http`): the statuses that
+/// are failures on `side`. Called by the expansion; not public API.
+#[doc(hidden)]
+pub fn protocol_values<P: Statuses>(side: crate::protocol::Side, out: &mut Values) {
+    let open = P::each(&mut |status| {
+        if P::is_failure(side, status) {
+            out.push(P::error_type(status));
+        }
+    });
+    if open {
+        out.open();
+    }
+}
+
 /// The type whose values are probed, by autoref-based specialization:
 /// `(&&&&&Probe::<T>::NEW).ie_values(out)`. Not public API.
 #[doc(hidden)]

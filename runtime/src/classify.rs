@@ -149,6 +149,31 @@ impl<E: ?Sized> ViaTypeName for &Probe<'_, E> {
     }
 }
 
+/// `error.type` from the [`ErrorType`] implementation, when there is one
+/// (the protocol flags fall back to the status's value, not the type name).
+pub trait ViaKnownErrorType {
+    /// The error's `error.type`.
+    fn ie_known_error_type(&self) -> Option<Cow<'static, str>>;
+}
+impl<E: ErrorType + ?Sized> ViaKnownErrorType for Probe<'_, E> {
+    #[inline]
+    fn ie_known_error_type(&self) -> Option<Cow<'static, str>> {
+        Some(self.0.error_type())
+    }
+}
+
+/// No [`ErrorType`] implementation.
+pub trait ViaUnknownErrorType {
+    /// Always `None`.
+    fn ie_known_error_type(&self) -> Option<Cow<'static, str>>;
+}
+impl<E: ?Sized> ViaUnknownErrorType for &Probe<'_, E> {
+    #[inline]
+    fn ie_known_error_type(&self) -> Option<Cow<'static, str>> {
+        None
+    }
+}
+
 /// The message of an error that implements `Display`.
 pub trait ViaDisplay<'a> {
     /// The error as `Display`.

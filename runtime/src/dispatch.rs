@@ -19,12 +19,10 @@ use std::future::{Future, IntoFuture};
 use std::marker::PhantomData;
 use std::pin::Pin;
 
-use opentelemetry::KeyValue;
-
 use crate::classify::Verdict;
+use crate::entry::{After, Eager, Entry, SpanAttributes, Start};
 use crate::frame::Frame;
 use crate::site::CallSite;
-use crate::value::ResultAttributes;
 
 /// The declared return type `R` of an instrumented function, for method
 /// resolution. Call as `(&&Select::<R>::NEW).ie_call(..)`.
@@ -45,83 +43,41 @@ impl<R: ?Sized> Copy for Select<R> {}
 /// Runs a synchronous call: the fallback for every return type that is not a
 /// future.
 pub trait ViaSync<R> {
-    /// Starts the call (see [`CallSite::start`]); `attributes` is evaluated
-    /// only for a span that records.
-    fn ie_start<A, I>(self, site: &'static CallSite, attributes: A) -> Frame
-    where
-        A: FnOnce() -> I,
-        I: IntoIterator<Item = KeyValue>;
+    /// Starts the call (see [`CallSite::start`]); its `attributes(..)` are
+    /// evaluated only for a span that records.
+    fn ie_start<E: Start>(self, site: &'static CallSite, entry: E) -> Frame;
 
     /// Starts the call of a `#[track_caller]` function, whose body runs
     /// inline (see [`crate::__private::InlineFrame`]).
-    fn ie_start_inline<A, I>(self, site: &'static CallSite, attributes: A) -> Frame
-    where
-        A: FnOnce() -> I,
-        I: IntoIterator<Item = KeyValue>;
+    fn ie_start_inline<E: Start>(self, site: &'static CallSite, entry: E) -> Frame;
 
     /// Runs `body` as the call `frame` (see [`Frame::run`]).
-    fn ie_run<B, C>(self, frame: Frame, body: B, classify: C) -> R
-    where
-        B: FnOnce() -> R,
-        C: for<'a> FnOnce(&'a R) -> Verdict<'a>;
-
-    /// [`ViaSync::ie_run`] with `result_attributes` (see
-    /// [`Frame::run_with_result_attributes`]).
-    fn ie_run_with_result_attributes<B, C, A, J>(
-        self,
-        frame: Frame,
-        body: B,
-        classify: C,
-        result_attributes: A,
-    ) -> R
+    fn ie_run<B, C, H>(self, frame: Frame, body: B, classify: C, after: H) -> R
     where
         B: FnOnce() -> R,
         C: for<'a> FnOnce(&'a R) -> Verdict<'a>,
-        A: FnOnce(&R) -> ResultAttributes<J>;
+        H: FnOnce(&R, &mut After<'_>);
 }
 
 impl<R> ViaSync<R> for Select<R> {
     #[inline(always)]
-    fn ie_start<A, I>(self, site: &'static CallSite, attributes: A) -> Frame
-    where
-        A: FnOnce() -> I,
-        I: IntoIterator<Item = KeyValue>,
-    {
-        CallSite::start(site, attributes)
+    fn ie_start<E: Start>(self, site: &'static CallSite, entry: E) -> Frame {
+        entry.start(site)
     }
 
     #[inline(always)]
-    fn ie_start_inline<A, I>(self, site: &'static CallSite, attributes: A) -> Frame
-    where
-        A: FnOnce() -> I,
-        I: IntoIterator<Item = KeyValue>,
-    {
-        CallSite::start(site, attributes)
+    fn ie_start_inline<E: Start>(self, site: &'static CallSite, entry: E) -> Frame {
+        entry.start(site)
     }
 
     #[inline(always)]
-    fn ie_run<B, C>(self, frame: Frame, body: B, classify: C) -> R
+    fn ie_run<B, C, H>(self, frame: Frame, body: B, classify: C, after: H) -> R
     where
         B: FnOnce() -> R,
         C: for<'a> FnOnce(&'a R) -> Verdict<'a>,
+        H: FnOnce(&R, &mut After<'_>),
     {
-        Frame::run(frame, body, classify)
-    }
-
-    #[inline(always)]
-    fn ie_run_with_result_attributes<B, C, A, J>(
-        self,
-        frame: Frame,
-        body: B,
-        classify: C,
-        result_attributes: A,
-    ) -> R
-    where
-        B: FnOnce() -> R,
-        C: for<'a> FnOnce(&'a R) -> Verdict<'a>,
-        A: FnOnce(&R) -> ResultAttributes<J>,
-    {
-        Frame::run_with_result_attributes(frame, body, classify, result_attributes)
+        Frame::run(frame, body, classify, after)
     }
 }
 
@@ -146,68 +102,46 @@ pub trait TrackCallerFuture {}
 /// The error branch for futures of a named type (see [`UnsupportedFutureType`]).
 pub trait ViaNamedFuture<R> {
     /// Never callable: its bound is never met.
-    fn ie_start<A>(self, site: &'static CallSite, attributes: A)
+    fn ie_start<E>(self, site: &'static CallSite, entry: E)
     where
         R: UnsupportedFutureType;
 
     /// Never callable: its bound is never met.
-    fn ie_start_inline<A>(self, site: &'static CallSite, attributes: A) -> Frame
+    fn ie_start_inline<E>(self, site: &'static CallSite, entry: E) -> Frame
     where
         R: UnsupportedFutureType;
 
     /// Never callable: its bound is never met.
-    fn ie_run<B, C>(self, started: (), body: B, classify: C) -> R
-    where
-        R: UnsupportedFutureType,
-        B: FnOnce() -> R,
-        C: for<'a> FnOnce(&'a R) -> Verdict<'a>;
-
-    /// Never callable: its bound is never met.
-    fn ie_run_with_result_attributes<B, C, A, J>(
-        self,
-        started: (),
-        body: B,
-        classify: C,
-        result_attributes: A,
-    ) -> R
+    fn ie_run<B, C, H>(self, started: (), body: B, classify: C, after: H) -> R
     where
         R: UnsupportedFutureType,
         B: FnOnce() -> R,
         C: for<'a> FnOnce(&'a R) -> Verdict<'a>,
-        A: FnOnce(&R) -> ResultAttributes<J>;
+        H: FnOnce(&R, &mut After<'_>);
 }
 
 impl<R: Future> ViaNamedFuture<R> for &Select<R> {
-    fn ie_start<A>(self, _: &'static CallSite, _: A)
+    fn ie_start<E>(self, _: &'static CallSite, _: E)
     where
         R: UnsupportedFutureType,
     {
     }
 
-    fn ie_start_inline<A>(self, _: &'static CallSite, _: A) -> Frame
+    fn ie_start_inline<E>(self, _: &'static CallSite, _: E) -> Frame
     where
         R: UnsupportedFutureType,
     {
         unreachable!("no type implements UnsupportedFutureType")
     }
 
-    fn ie_run<B, C>(self, (): (), _: B, _: C) -> R
+    fn ie_run<B, C, H>(self, (): (), _: B, _: C, _: H) -> R
     where
         R: UnsupportedFutureType,
         B: FnOnce() -> R,
         C: for<'a> FnOnce(&'a R) -> Verdict<'a>,
+        H: FnOnce(&R, &mut After<'_>),
     {
         // `UnsupportedFutureType` has no implementation: never called.
-        unreachable!("no type implements UnsupportedFutureType")
-    }
-
-    fn ie_run_with_result_attributes<B, C, A, J>(self, (): (), _: B, _: C, _: A) -> R
-    where
-        R: UnsupportedFutureType,
-        B: FnOnce() -> R,
-        C: for<'a> FnOnce(&'a R) -> Verdict<'a>,
-        A: FnOnce(&R) -> ResultAttributes<J>,
-    {
         unreachable!("no type implements UnsupportedFutureType")
     }
 }
@@ -217,53 +151,49 @@ macro_rules! boxed_future {
         /// Instruments a returned boxed `dyn Future`.
         pub trait $trait<'f, T> {
             /// Evaluates the span attributes, when the future is built.
-            fn ie_start<A, I>(self, site: &'static CallSite, attributes: A) -> (&'static CallSite, I)
+            fn ie_start<A, M, P, L>(
+                self,
+                site: &'static CallSite,
+                entry: Entry<A, M, P, L>,
+            ) -> (&'static CallSite, Entry<Eager<A::Iter>, M, P, L>)
             where
-                A: FnOnce() -> I;
+                A: SpanAttributes;
 
             /// Never callable: its bound is never met.
-            fn ie_start_inline<A>(self, site: &'static CallSite, attributes: A) -> Frame
+            fn ie_start_inline<E>(self, site: &'static CallSite, entry: E) -> Frame
             where
                 Pin<Box<dyn Future<Output = T> $($bounds)* + 'f>>: TrackCallerFuture;
 
             /// Builds the future with `body` (outside the span) and returns it
             /// instrumented.
-            fn ie_run<I, B, C>(
+            fn ie_run<E, B, C, H>(
                 self,
-                started: (&'static CallSite, I),
+                started: (&'static CallSite, E),
                 body: B,
                 classify: C,
+                after: H,
             ) -> Pin<Box<dyn Future<Output = T> $($bounds)* + 'f>>
             where
-                I: IntoIterator<Item = KeyValue> $($bounds)* + 'f,
-                B: FnOnce() -> Pin<Box<dyn Future<Output = T> $($bounds)* + 'f>>,
-                C: for<'a> FnOnce(&'a T) -> Verdict<'a> $($bounds)* + 'f;
-
-            /// [`Self::ie_run`] with `result_attributes`.
-            fn ie_run_with_result_attributes<I, B, C, A, J>(
-                self,
-                started: (&'static CallSite, I),
-                body: B,
-                classify: C,
-                result_attributes: A,
-            ) -> Pin<Box<dyn Future<Output = T> $($bounds)* + 'f>>
-            where
-                I: IntoIterator<Item = KeyValue> $($bounds)* + 'f,
+                E: Start $($bounds)* + 'f,
                 B: FnOnce() -> Pin<Box<dyn Future<Output = T> $($bounds)* + 'f>>,
                 C: for<'a> FnOnce(&'a T) -> Verdict<'a> $($bounds)* + 'f,
-                A: FnOnce(&T) -> ResultAttributes<J> $($bounds)* + 'f;
+                H: FnOnce(&T, &mut After<'_>) $($bounds)* + 'f;
         }
 
         impl<'f, T: 'f> $trait<'f, T> for &&Select<Pin<Box<dyn Future<Output = T> $($bounds)* + 'f>>> {
             #[inline(always)]
-            fn ie_start<A, I>(self, site: &'static CallSite, attributes: A) -> (&'static CallSite, I)
+            fn ie_start<A, M, P, L>(
+                self,
+                site: &'static CallSite,
+                entry: Entry<A, M, P, L>,
+            ) -> (&'static CallSite, Entry<Eager<A::Iter>, M, P, L>)
             where
-                A: FnOnce() -> I,
+                A: SpanAttributes,
             {
-                (site, attributes())
+                (site, entry.into_eager())
             }
 
-            fn ie_start_inline<A>(self, _: &'static CallSite, _: A) -> Frame
+            fn ie_start_inline<E>(self, _: &'static CallSite, _: E) -> Frame
             where
                 Pin<Box<dyn Future<Output = T> $($bounds)* + 'f>>: TrackCallerFuture,
             {
@@ -271,41 +201,20 @@ macro_rules! boxed_future {
             }
 
             #[inline(always)]
-            fn ie_run<I, B, C>(
+            fn ie_run<E, B, C, H>(
                 self,
-                (site, attributes): (&'static CallSite, I),
+                (site, entry): (&'static CallSite, E),
                 body: B,
                 classify: C,
+                after: H,
             ) -> Pin<Box<dyn Future<Output = T> $($bounds)* + 'f>>
             where
-                I: IntoIterator<Item = KeyValue> $($bounds)* + 'f,
+                E: Start $($bounds)* + 'f,
                 B: FnOnce() -> Pin<Box<dyn Future<Output = T> $($bounds)* + 'f>>,
                 C: for<'a> FnOnce(&'a T) -> Verdict<'a> $($bounds)* + 'f,
+                H: FnOnce(&T, &mut After<'_>) $($bounds)* + 'f,
             {
-                Box::pin(CallSite::instrument(site, attributes, body(), classify))
-            }
-
-            #[inline(always)]
-            fn ie_run_with_result_attributes<I, B, C, A, J>(
-                self,
-                (site, attributes): (&'static CallSite, I),
-                body: B,
-                classify: C,
-                result_attributes: A,
-            ) -> Pin<Box<dyn Future<Output = T> $($bounds)* + 'f>>
-            where
-                I: IntoIterator<Item = KeyValue> $($bounds)* + 'f,
-                B: FnOnce() -> Pin<Box<dyn Future<Output = T> $($bounds)* + 'f>>,
-                C: for<'a> FnOnce(&'a T) -> Verdict<'a> $($bounds)* + 'f,
-                A: FnOnce(&T) -> ResultAttributes<J> $($bounds)* + 'f,
-            {
-                Box::pin(CallSite::instrument_with_result_attributes(
-                    site,
-                    attributes,
-                    body(),
-                    classify,
-                    result_attributes,
-                ))
+                Box::pin(CallSite::instrument(site, entry, body(), classify, after))
             }
         }
     };
@@ -398,18 +307,19 @@ mod tests {
 
     #[test]
     fn sync_types_run_the_body() {
-        let frame = (&&Select::<u8>::NEW).ie_start(&SITE, || []);
-        let out = (&&Select::<u8>::NEW).ie_run(frame, || 7, |_| Verdict::Success);
+        let frame = (&&Select::<u8>::NEW).ie_start(&SITE, Entry::lazy(|| []));
+        let out = (&&Select::<u8>::NEW).ie_run(frame, || 7, |_| Verdict::Success, |_, _| {});
         assert_eq!(out, 7);
     }
 
     #[test]
     fn boxed_futures_are_returned_boxed() {
-        let started = (&&Select::<BoxFut<u8>>::NEW).ie_start(&SITE, || []);
+        let started = (&&Select::<BoxFut<u8>>::NEW).ie_start(&SITE, Entry::lazy(|| []));
         let fut: BoxFut<u8> = (&&Select::<BoxFut<u8>>::NEW).ie_run(
             started,
             || Box::pin(async { 9 }),
             |_: &u8| Verdict::Success,
+            |_, _| {},
         );
         assert_eq!(block_on(fut), 9);
     }
@@ -418,11 +328,12 @@ mod tests {
     fn local_boxed_futures_too() {
         type Local<T> = Pin<Box<dyn Future<Output = T>>>;
         let rc = std::rc::Rc::new(3u8);
-        let started = (&&Select::<Local<u8>>::NEW).ie_start(&SITE, || []);
+        let started = (&&Select::<Local<u8>>::NEW).ie_start(&SITE, Entry::lazy(|| []));
         let fut: Local<u8> = (&&Select::<Local<u8>>::NEW).ie_run(
             started,
             move || Box::pin(async move { *rc }),
             |_| Verdict::Success,
+            |_, _| {},
         );
         assert_eq!(block_on(fut), 3);
     }

@@ -240,9 +240,10 @@ fn known(error: &(dyn Error + 'static)) -> Option<Cow<'static, str>> {
     error.downcast_ref::<io::Error>().map(ErrorType::error_type)
 }
 
-/// The first identifier of the error's `Debug` output (`ParseIntError {
-/// kind: InvalidDigit }` gives `ParseIntError`), as error trackers name an
-/// error they only know as `dyn Error`. `None` when the output does not start
+/// The first identifier or path of the error's `Debug` output
+/// (`ParseIntError { kind: InvalidDigit }` gives `ParseIntError`,
+/// `hyper::Error(IncompleteMessage)` gives `hyper::Error`), as error trackers
+/// name an error they only know as `dyn Error`. `None` when the output does not start
 /// with an identifier (a quoted string) or `Debug` panics.
 fn debug_type_name(error: &(dyn Error + 'static)) -> Option<String> {
     let mut name = Identifier::new();
@@ -277,8 +278,30 @@ impl Identifier {
 
     fn get(&self) -> Option<&str> {
         let s = std::str::from_utf8(&self.buf[..self.len]).ok()?;
-        let first = s.bytes().next()?;
-        (!self.too_long && (first.is_ascii_alphabetic() || first == b'_')).then_some(s)
+        // The longest prefix made of `::`-separated identifiers.
+        let mut end = 0;
+        for (at, segment) in s.split("::").scan(0, |at, seg| {
+            let start = *at;
+            *at += seg.len() + 2;
+            Some((start, seg))
+        }) {
+            let starts = segment
+                .bytes()
+                .next()
+                .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_');
+            let len = segment
+                .bytes()
+                .take_while(|b| b.is_ascii_alphanumeric() || *b == b'_')
+                .count();
+            if !starts {
+                break;
+            }
+            end = at + len;
+            if len < segment.len() {
+                break;
+            }
+        }
+        (!self.too_long && end > 0).then_some(&s[..end])
     }
 }
 
@@ -288,7 +311,7 @@ impl fmt::Write for Identifier {
             return Err(fmt::Error);
         }
         for b in s.bytes() {
-            if !(b.is_ascii_alphanumeric() || b == b'_') {
+            if !(b.is_ascii_alphanumeric() || b == b'_' || b == b':') {
                 self.done = true;
                 return Err(fmt::Error);
             }
@@ -536,6 +559,24 @@ mod tests {
         assert_eq!(e.error_type(), OTHER);
         let e = wrap("a", Wrapper("b", Some("string root".into())));
         assert_eq!(of(&e), OTHER);
+    }
+
+    #[test]
+    fn debug_names_keep_their_path() {
+        use std::fmt::Write as _;
+        for (debug, name) in [
+            ("hyper::Error(IncompleteMessage)", Some("hyper::Error")),
+            ("MyError { code: 3 }", Some("MyError")),
+            ("a::b::C", Some("a::b::C")),
+            ("Error: something", Some("Error")),
+            ("a:::b", Some("a")),
+            ("::leading", None),
+            ("\"quoted\"", None),
+        ] {
+            let mut id = Identifier::new();
+            let _ = write!(id, "{debug}");
+            assert_eq!(id.get(), name, "{debug}");
+        }
     }
 
     #[test]

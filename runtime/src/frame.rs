@@ -12,9 +12,9 @@ use opentelemetry::{Context, KeyValue, Value};
 use opentelemetry_semantic_conventions::attribute;
 
 use crate::classify::{Failure, Verdict};
+use crate::entry::{After, Entry, Links, MetricAttributes, Parent, SpanAttributes};
 use crate::exception::{self, Below, ExceptionRecord, Pending, MESSAGE_LIMIT};
 use crate::site::{CallSite, Kind, State, CODE_FUNCTION_NAME, ERROR_TYPE};
-use crate::value::ResultAttributes;
 
 /// `error.type` of an operation that panicked.
 pub const PANIC: &str = "panic";
@@ -49,6 +49,9 @@ pub struct Frame {
     /// then ends at `span_start + (monotonic) elapsed`, so its duration is
     /// exactly the histogram point's (see [`CallSite::start`]).
     span_start: Option<SystemTime>,
+    /// `metric_attributes(..)`, for the duration point (empty, unallocated,
+    /// without them).
+    metric_attributes: Vec<KeyValue>,
     /// This call records nothing at all.
     inert: bool,
     /// The capture this call goes to (feature `testing`).
@@ -73,25 +76,31 @@ impl CallSite {
     /// recording, so sampled-out spans (which need no timestamps) do not pay
     /// for it; otherwise the SDK times the span itself, as without a meter.
     #[inline]
-    pub fn start<A, I>(&'static self, attributes: A) -> Frame
+    pub fn start<A, M, P, L>(&'static self, entry: Entry<A, M, P, L>) -> Frame
     where
-        A: FnOnce() -> I,
-        I: IntoIterator<Item = KeyValue>,
+        A: SpanAttributes,
+        M: MetricAttributes,
+        P: Parent,
+        L: Links,
     {
         let state = self.state();
         #[cfg(feature = "testing")]
         if let Some(capture) = crate::testing::begin(self) {
-            return self.start_captured(state, capture, attributes);
+            return self.start_captured(state, capture, entry);
         }
         if state.is_inert() {
             return Frame::inert(self);
         }
+        let (attributes, metric_attributes, parent, links) = entry.into_parts();
         let timed = state.histogram.is_some();
         let wall = (timed && state.tracer.is_some() && LAST_SPAN_RECORDED.get())
             .then(opentelemetry::time::now);
         let start = timed.then(Instant::now);
+        let metric_attributes = metric_attributes.into_vec();
         let (cx, span_start) = match &state.tracer {
-            Some(tracer) => self.start_span(tracer, attributes, wall),
+            Some(tracer) => parent.with(|parent| {
+                self.start_span(tracer, parent, attributes, &metric_attributes, links, wall)
+            }),
             None => (None, None),
         };
         Frame {
@@ -99,6 +108,7 @@ impl CallSite {
             cx,
             start,
             span_start,
+            metric_attributes,
             inert: false,
             #[cfg(feature = "testing")]
             capture: None,
@@ -111,25 +121,29 @@ impl CallSite {
     #[cfg(feature = "testing")]
     #[cold]
     #[inline(never)]
-    fn start_captured<A, I>(
+    fn start_captured<A, M, P, L>(
         &'static self,
         state: &State,
         capture: crate::testing::Scope,
-        attributes: A,
+        entry: Entry<A, M, P, L>,
     ) -> Frame
     where
-        A: FnOnce() -> I,
-        I: IntoIterator<Item = KeyValue>,
+        A: SpanAttributes,
+        M: MetricAttributes,
+        P: Parent,
+        L: Links,
     {
+        let (attributes, metric_attributes, parent, links) = entry.into_parts();
         let timed = state.histogram.is_some();
         let wall = (timed && state.tracer.is_some()).then(opentelemetry::time::now);
         let start = timed.then(Instant::now);
-        let (cx, recording) = Context::map_current(|parent| {
+        let metric_attributes = metric_attributes.into_vec();
+        let (cx, recording) = parent.with(|parent| {
             capture.start_span(
                 state.tracer.as_ref(),
-                self.span_builder(wall),
+                self.span_builder(&metric_attributes, links, wall),
                 parent,
-                attributes,
+                || attributes.evaluate(),
             )
         });
         Frame {
@@ -137,56 +151,62 @@ impl CallSite {
             cx: Some(cx),
             start,
             span_start: wall.filter(|_| recording),
+            metric_attributes,
             inert: false,
             capture: Some(capture),
         }
     }
 
-    /// The span as the SDK is given it: name, kind, start time (`wall`) and
-    /// the attributes known at creation.
+    /// The span as the SDK is given it: name, kind, start time (`wall`),
+    /// links and the attributes known at creation.
     #[inline]
-    fn span_builder(&'static self, wall: Option<SystemTime>) -> SpanBuilder {
+    fn span_builder<L: Links>(
+        &'static self,
+        metric_attributes: &[KeyValue],
+        links: L,
+        wall: Option<SystemTime>,
+    ) -> SpanBuilder {
         let mut builder = SpanBuilder::from_name(self.info.name).with_kind(self.info.kind.into());
         builder.start_time = wall;
-        // `code.function.name` is known at creation, so it is given at
-        // creation, where samplers can see it (as the trace API asks).
-        // Room for `error.type` too: the vector is not grown on failure,
-        // and stays small enough that freeing it on the batch exporter's
-        // thread does not contend with the caller's allocations.
-        let mut initial = Vec::with_capacity(2);
+        // `code.function.name` (and the `metric_attributes`) are known at
+        // creation, so they are given at creation, where samplers can see
+        // them (as the trace API asks). Room for `error.type` too: the
+        // vector is not grown on failure, and stays small enough that
+        // freeing it on the batch exporter's thread does not contend with
+        // the caller's allocations.
+        let mut initial = Vec::with_capacity(2 + metric_attributes.len());
         initial.push(KeyValue::new(CODE_FUNCTION_NAME, self.info.function));
+        initial.extend_from_slice(metric_attributes);
         builder.attributes = Some(initial);
+        builder.links = links.into_links();
         builder
     }
 
-    /// The span, started at `wall` when given; returns its context and, when
-    /// it records, `wall`.
-    fn start_span<A, I>(
+    /// The span, child of `parent`, started at `wall` when given; returns its
+    /// context and, when it records, `wall`.
+    fn start_span<A: SpanAttributes, L: Links>(
         &'static self,
         tracer: &opentelemetry::global::BoxedTracer,
+        parent: &Context,
         attributes: A,
+        metric_attributes: &[KeyValue],
+        links: L,
         wall: Option<SystemTime>,
-    ) -> (Option<Context>, Option<SystemTime>)
-    where
-        A: FnOnce() -> I,
-        I: IntoIterator<Item = KeyValue>,
-    {
-        Context::map_current(|parent| {
-            let builder = self.span_builder(wall);
-            let mut span = tracer.build_with_context(builder, parent);
-            let recording = opentelemetry::trace::Span::is_recording(&span);
-            LAST_SPAN_RECORDED.set(recording);
-            if !recording {
-                // Sampled out: only its span context matters (children and
-                // propagators read the trace id and the not-sampled flag), so
-                // the context carries just that. The SDK's span is dropped
-                // now; it records nothing and exports nothing either way.
-                let span_context = opentelemetry::trace::Span::span_context(&span).clone();
-                return (Some(parent.with_remote_span_context(span_context)), None);
-            }
-            opentelemetry::trace::Span::set_attributes(&mut span, attributes());
-            (Some(parent.with_span(span)), wall)
-        })
+    ) -> (Option<Context>, Option<SystemTime>) {
+        let builder = self.span_builder(metric_attributes, links, wall);
+        let mut span = tracer.build_with_context(builder, parent);
+        let recording = opentelemetry::trace::Span::is_recording(&span);
+        LAST_SPAN_RECORDED.set(recording);
+        if !recording {
+            // Sampled out: only its span context matters (children and
+            // propagators read the trace id and the not-sampled flag), so
+            // the context carries just that. The SDK's span is dropped
+            // now; it records nothing and exports nothing either way.
+            let span_context = opentelemetry::trace::Span::span_context(&span).clone();
+            return (Some(parent.with_remote_span_context(span_context)), None);
+        }
+        opentelemetry::trace::Span::set_attributes(&mut span, attributes.evaluate());
+        (Some(parent.with_span(span)), wall)
     }
 }
 
@@ -223,6 +243,7 @@ impl Frame {
             cx: None,
             start: None,
             span_start: None,
+            metric_attributes: Vec::new(),
             inert: true,
             #[cfg(feature = "testing")]
             capture: None,
@@ -238,44 +259,15 @@ impl Frame {
 
     /// Runs a synchronous body as this call: the span is the current context
     /// while it runs, a panic is recorded and then continues unchanged, and
-    /// the returned value is classified by `classify` and recorded.
+    /// the returned value is classified by `classify`, handed to `after`
+    /// (`result_attributes`, a protocol flag's status; see [`After`]) and
+    /// recorded.
     #[inline]
-    pub fn run<R, B, C>(self, body: B, classify: C) -> R
+    pub fn run<R, B, C, H>(mut self, body: B, classify: C, after: H) -> R
     where
         B: FnOnce() -> R,
         C: for<'a> FnOnce(&'a R) -> Verdict<'a>,
-    {
-        self.run_inner(body, classify, NoResultAttributes)
-    }
-
-    /// [`Frame::run`] for a function with `result_attributes = f`:
-    /// `result_attributes` is called with the returned value when the span
-    /// records, and its attributes are set on the span before it ends.
-    #[inline]
-    pub fn run_with_result_attributes<R, B, C, A, I>(
-        self,
-        body: B,
-        classify: C,
-        result_attributes: A,
-    ) -> R
-    where
-        B: FnOnce() -> R,
-        C: for<'a> FnOnce(&'a R) -> Verdict<'a>,
-        A: FnOnce(&R) -> ResultAttributes<I>,
-    {
-        self.run_inner(
-            body,
-            classify,
-            WithResultAttributes(Some(result_attributes)),
-        )
-    }
-
-    #[inline]
-    fn run_inner<R, B, C, H>(mut self, body: B, classify: C, mut after: H) -> R
-    where
-        B: FnOnce() -> R,
-        C: for<'a> FnOnce(&'a R) -> Verdict<'a>,
-        H: AfterCall<R>,
+        H: FnOnce(&R, &mut After<'_>),
     {
         if self.is_inert() {
             // An inert frame owns nothing: skip its destructor.
@@ -289,9 +281,7 @@ impl Frame {
         let below = exception::exchange(Below::Nothing);
         match result {
             Ok(out) => {
-                let verdict = classify_contained(classify, &out);
-                after.after(&self, &out);
-                self.finish(verdict, below, false, outermost);
+                self.complete(&out, classify, after, below, outermost);
                 // Finished: it holds nothing left to end or emit.
                 std::mem::forget(self);
                 drop(guard);
@@ -305,23 +295,27 @@ impl Frame {
         }
     }
 
-    /// Sets the attributes that `result_attributes` computes from the returned
-    /// value on this call's span, if it records. The user's function is
-    /// called only then; if it panics, the panic hook has reported it once
-    /// and the span goes without them.
-    fn set_result_attributes<R, A, I>(&self, result_attributes: A, out: &R)
-    where
-        A: FnOnce(&R) -> ResultAttributes<I>,
+    /// Records a returned value: classifies it, hands it to the after-call
+    /// closure, and finishes the call.
+    #[inline]
+    pub(crate) fn complete<R, C, H>(
+        &mut self,
+        out: &R,
+        classify: C,
+        after: H,
+        below: Below,
+        outermost: bool,
+    ) where
+        C: for<'a> FnOnce(&'a R) -> Verdict<'a>,
+        H: FnOnce(&R, &mut After<'_>),
     {
-        let Some(cx) = &self.cx else {
-            return;
-        };
-        let _ = catch_unwind(AssertUnwindSafe(|| {
-            let span = cx.span();
-            if span.is_recording() {
-                result_attributes(out).set_on(&span);
-            }
-        }));
+        let verdict = classify_contained(classify, out);
+        let mut hooks = After::new(self);
+        // The user's `result_attributes` code is contained in `After`; the
+        // expansion's own code around it cannot panic.
+        after(out, &mut hooks);
+        let status = hooks.status;
+        self.finish(verdict, below, false, outermost, status);
     }
 
     /// Records a panic that is unwinding out of this call.
@@ -343,6 +337,7 @@ impl Frame {
             below,
             true,
             outermost,
+            None,
         );
     }
 
@@ -357,7 +352,12 @@ impl Frame {
         below: Below,
         panicked: bool,
         outermost: bool,
+        status: Option<KeyValue>,
     ) {
+        let metric = MetricPoint {
+            attributes: std::mem::take(&mut self.metric_attributes),
+            status,
+        };
         let elapsed = self.start.take().map(|start| start.elapsed());
         let timing = Timing {
             seconds: elapsed.map(|d| d.as_secs_f64()),
@@ -382,7 +382,7 @@ impl Frame {
                     if let Some(cx) = &cx {
                         timing.end(&cx.span());
                     }
-                    self.record_duration(state, timing.seconds, None);
+                    self.record_duration(state, timing.seconds, None, metric);
                 }));
                 // Returning normally handles what a call inside left.
                 below.handled();
@@ -398,7 +398,15 @@ impl Frame {
                 // Telemetry must never take the user's function down.
                 let ends = outermost || self.ends_exceptions();
                 let outcome = catch_unwind(AssertUnwindSafe(|| {
-                    self.record_failure(state, cx.as_ref(), timing, &failure, raised, below, ends)
+                    self.record_failure(
+                        state,
+                        cx.as_ref(),
+                        (timing, metric),
+                        &failure,
+                        raised,
+                        below,
+                        ends,
+                    )
                 }));
                 match outcome {
                     // Outermost or at a server or consumer operation, the
@@ -422,7 +430,7 @@ impl Frame {
                     self.record_failure(
                         state,
                         cx.as_ref(),
-                        timing,
+                        (timing, metric),
                         &failure,
                         Raised::Nothing,
                         below,
@@ -433,7 +441,7 @@ impl Frame {
             }
             Verdict::Handled(failure) => {
                 let _ = catch_unwind(AssertUnwindSafe(|| {
-                    self.record_handled(state, cx.as_ref(), timing, &failure, below);
+                    self.record_handled(state, cx.as_ref(), (timing, metric), &failure, below);
                 }));
                 Below::Nothing
             }
@@ -454,7 +462,7 @@ impl Frame {
         &self,
         state: &'static State,
         cx: Option<&Context>,
-        timing: Timing,
+        (timing, metric): (Timing, MetricPoint),
         failure: &Failure<'_>,
         raised: Raised,
         below: Below,
@@ -552,7 +560,7 @@ impl Frame {
                 }
                 timing.end(span);
             }
-            self.record_duration(state, timing.seconds, Some(Value::from(error_type)));
+            self.record_duration(state, timing.seconds, Some(Value::from(error_type)), metric);
         }));
         outcome
     }
@@ -565,7 +573,7 @@ impl Frame {
         &self,
         state: &'static State,
         cx: Option<&Context>,
-        timing: Timing,
+        (timing, metric): (Timing, MetricPoint),
         failure: &Failure<'_>,
         below: Below,
     ) {
@@ -612,7 +620,7 @@ impl Frame {
         if let Some(span) = &span {
             timing.end(span);
         }
-        self.record_duration(state, timing.seconds, None);
+        self.record_duration(state, timing.seconds, None, metric);
     }
 
     /// Whether this call is captured (feature `testing`).
@@ -624,8 +632,16 @@ impl Frame {
         false
     }
 
+    /// The duration point: `code.function.name` on the default metric, the
+    /// `metric_attributes(..)`, a protocol status and `error.type`.
     #[inline]
-    fn record_duration(&self, state: &State, elapsed: Option<f64>, error_type: Option<Value>) {
+    fn record_duration(
+        &self,
+        state: &State,
+        elapsed: Option<f64>,
+        error_type: Option<Value>,
+        metric: MetricPoint,
+    ) {
         let point = state.histogram.as_ref().zip(elapsed);
         if point.is_none() && !self.is_captured() {
             return;
@@ -642,48 +658,38 @@ impl Frame {
             }
         };
         let base = self.site.metric_base();
-        match (base, error_type) {
-            (Some(b), Some(e)) => record(&[b, KeyValue::new(ERROR_TYPE, e)]),
-            (Some(b), None) => record(&[b]),
-            (None, Some(e)) => record(&[KeyValue::new(ERROR_TYPE, e)]),
-            (None, None) => record(&[]),
+        let error_type = error_type.map(|e| KeyValue::new(ERROR_TYPE, e));
+        let MetricPoint {
+            mut attributes,
+            status,
+        } = metric;
+        if attributes.capacity() == 0 {
+            // No `metric_attributes`: no allocation.
+            match (base, status, error_type) {
+                (None, None, None) => record(&[]),
+                (Some(a), None, None) | (None, Some(a), None) | (None, None, Some(a)) => {
+                    record(&[a]);
+                }
+                (Some(a), Some(b), None) | (Some(a), None, Some(b)) | (None, Some(a), Some(b)) => {
+                    record(&[a, b]);
+                }
+                (Some(a), Some(b), Some(c)) => record(&[a, b, c]),
+            }
+        } else {
+            attributes.extend(base);
+            attributes.extend(status);
+            attributes.extend(error_type);
+            record(&attributes);
         }
     }
 }
 
-/// What a call does with its returned value once it is classified, before
-/// its span ends: nothing ([`NoResultAttributes`], a zero-sized type that
-/// compiles away), or set the attributes of `result_attributes = f`
-/// ([`WithResultAttributes`]).
-pub trait AfterCall<R: ?Sized> {
-    /// Called once, with the returned value.
-    fn after(&mut self, frame: &Frame, out: &R);
-}
-
-/// A function without `result_attributes`: nothing to do.
-#[derive(Debug, Clone, Copy)]
-pub struct NoResultAttributes;
-
-impl<R: ?Sized> AfterCall<R> for NoResultAttributes {
-    #[inline(always)]
-    fn after(&mut self, _: &Frame, _: &R) {}
-}
-
-/// A function with `result_attributes = f`: the expansion's closure calling
-/// `f`, until it is called.
-#[derive(Debug)]
-pub struct WithResultAttributes<A>(pub(crate) Option<A>);
-
-impl<R, A, I> AfterCall<R> for WithResultAttributes<A>
-where
-    A: FnOnce(&R) -> ResultAttributes<I>,
-{
-    #[inline]
-    fn after(&mut self, frame: &Frame, out: &R) {
-        if let Some(result_attributes) = self.0.take() {
-            frame.set_result_attributes(result_attributes, out);
-        }
-    }
+/// What the duration point carries besides `error.type`.
+struct MetricPoint {
+    /// `metric_attributes(..)`; unallocated without them.
+    attributes: Vec<KeyValue>,
+    /// A protocol flag's status attribute.
+    status: Option<KeyValue>,
 }
 
 /// What a failure raised, which decides whether it is an exception to log.

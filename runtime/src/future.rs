@@ -51,13 +51,13 @@ use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::task::Poll;
 
-use opentelemetry::{Context, KeyValue};
+use opentelemetry::Context;
 
 use crate::classify::Verdict;
+use crate::entry::{After, Start};
 use crate::exception::{self, Below, Held};
-use crate::frame::{AfterCall, Frame, NoResultAttributes, WithResultAttributes};
+use crate::frame::Frame;
 use crate::site::CallSite;
-use crate::value::ResultAttributes;
 
 /// A future instrumented as one call of an `async` instrumented function.
 ///
@@ -71,13 +71,15 @@ use crate::value::ResultAttributes;
 /// future ends its span with status Unset and records no duration.
 #[derive(Debug)]
 #[must_use = "futures do nothing unless polled"]
-pub struct Instrumented<F, C, I, H> {
+pub struct Instrumented<F, C, E, H> {
     fut: F,
     site: &'static CallSite,
-    attributes: Option<I>,
+    /// What the call starts with (see [`Entry`](crate::__private::Entry)),
+    /// until its first poll.
+    entry: Option<E>,
     frame: Option<Frame>,
-    classify: Option<C>,
-    after: H,
+    /// The classification and after-call closures, until completion.
+    hooks: Option<(C, H)>,
     /// What the last instrumented call inside left, kept between polls; a
     /// record pending there when the future is dropped (cancelled) is
     /// emitted then.
@@ -85,67 +87,42 @@ pub struct Instrumented<F, C, I, H> {
 }
 
 impl CallSite {
-    /// Instruments `fut` as one call of this function. `attributes` were
-    /// evaluated when the future was made; they are set on the span when it
-    /// starts, if it records.
+    /// Instruments `fut` as one call of this function. `entry` was made when
+    /// the future was (its `attributes(..)` evaluated then); the span starts
+    /// with it at the first poll. When the future completes, its output is
+    /// classified by `classify` and handed to `after` (see
+    /// [`After`](crate::__private::After)).
     #[inline]
-    pub fn instrument<F, C, I>(
+    pub fn instrument<F, C, E, H>(
         &'static self,
-        attributes: I,
+        entry: E,
         fut: F,
         classify: C,
-    ) -> Instrumented<F, C, I, NoResultAttributes>
+        after: H,
+    ) -> Instrumented<F, C, E, H>
     where
         F: Future,
         C: for<'a> FnOnce(&'a F::Output) -> Verdict<'a>,
-        I: IntoIterator<Item = KeyValue>,
+        E: Start,
+        H: FnOnce(&F::Output, &mut After<'_>),
     {
         Instrumented {
             fut,
             site: self,
-            attributes: Some(attributes),
+            entry: Some(entry),
             frame: None,
-            classify: Some(classify),
-            after: NoResultAttributes,
-            below: Held::default(),
-        }
-    }
-
-    /// [`CallSite::instrument`] for a function with `result_attributes = f`:
-    /// `result_attributes` is called with the output when the span records,
-    /// and its attributes are set on the span before it ends.
-    #[inline]
-    pub fn instrument_with_result_attributes<F, C, I, A, J>(
-        &'static self,
-        attributes: I,
-        fut: F,
-        classify: C,
-        result_attributes: A,
-    ) -> Instrumented<F, C, I, WithResultAttributes<A>>
-    where
-        F: Future,
-        C: for<'a> FnOnce(&'a F::Output) -> Verdict<'a>,
-        I: IntoIterator<Item = KeyValue>,
-        A: FnOnce(&F::Output) -> ResultAttributes<J>,
-    {
-        Instrumented {
-            fut,
-            site: self,
-            attributes: Some(attributes),
-            frame: None,
-            classify: Some(classify),
-            after: WithResultAttributes(Some(result_attributes)),
+            hooks: Some((classify, after)),
             below: Held::default(),
         }
     }
 }
 
-impl<F, C, I, H> Future for Instrumented<F, C, I, H>
+impl<F, C, E, H> Future for Instrumented<F, C, E, H>
 where
     F: Future,
     C: for<'a> FnOnce(&'a F::Output) -> Verdict<'a>,
-    I: IntoIterator<Item = KeyValue>,
-    H: AfterCall<F::Output>,
+    E: Start,
+    H: FnOnce(&F::Output, &mut After<'_>),
 {
     type Output = F::Output;
 
@@ -160,8 +137,8 @@ where
             // Nothing listens: no frame at all, just the inner future.
             return fut.poll(task);
         }
-        if let Some(attributes) = this.attributes.take() {
-            this.frame = Some(this.site.start(|| attributes));
+        if let Some(entry) = this.entry.take() {
+            this.frame = Some(entry.start(this.site));
         }
         let frame = match this.frame.as_mut() {
             Some(frame) if !frame.is_inert() => frame,
@@ -181,11 +158,10 @@ where
             }
             Ok(Poll::Ready(out)) => {
                 let below = exception::exchange(Below::Nothing);
-                if let (Some(mut frame), Some(classify)) = (this.frame.take(), this.classify.take())
+                if let (Some(mut frame), Some((classify, after))) =
+                    (this.frame.take(), this.hooks.take())
                 {
-                    let verdict = crate::frame::classify_contained(classify, &out);
-                    this.after.after(&frame, &out);
-                    frame.finish(verdict, below, false, outermost);
+                    frame.complete(&out, classify, after, below, outermost);
                     // Finished: it holds nothing left to end or emit.
                     std::mem::forget(frame);
                 }

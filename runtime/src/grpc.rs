@@ -84,6 +84,101 @@ impl ErrorType for Status {
     }
 }
 
+/// A returned value that carries a gRPC status code.
+///
+/// Implemented for [`tonic::Status`] (its code), [`tonic::Response<T>`]
+/// (`OK`), [`tonic::Code`], and references and boxes of those. Implement it
+/// for your own error types that carry a code, for the `grpc` flag
+/// (`#[instrument_errors(kind = server, grpc)]`).
+pub trait ResponseCode {
+    /// The status code; `None` when there is none.
+    fn response_code(&self) -> Option<Code>;
+}
+
+impl ResponseCode for Status {
+    #[inline]
+    fn response_code(&self) -> Option<Code> {
+        Some(self.code())
+    }
+}
+
+impl<T> ResponseCode for tonic::Response<T> {
+    #[inline]
+    fn response_code(&self) -> Option<Code> {
+        Some(Code::Ok)
+    }
+}
+
+impl ResponseCode for Code {
+    #[inline]
+    fn response_code(&self) -> Option<Code> {
+        Some(*self)
+    }
+}
+
+impl<T: ResponseCode + ?Sized> ResponseCode for &T {
+    #[inline]
+    fn response_code(&self) -> Option<Code> {
+        (**self).response_code()
+    }
+}
+
+impl<T: ResponseCode + ?Sized> ResponseCode for Box<T> {
+    #[inline]
+    fn response_code(&self) -> Option<Code> {
+        (**self).response_code()
+    }
+}
+
+/// Whether `code` is a failure for a gRPC server: `UNKNOWN`,
+/// `DEADLINE_EXCEEDED`, `UNIMPLEMENTED`, `INTERNAL`, `UNAVAILABLE` and
+/// `DATA_LOSS`.
+#[inline]
+pub fn is_server_failure(code: Code) -> bool {
+    matches!(
+        code,
+        Code::Unknown
+            | Code::DeadlineExceeded
+            | Code::Unimplemented
+            | Code::Internal
+            | Code::Unavailable
+            | Code::DataLoss
+    )
+}
+
+impl crate::protocol::Protocol for crate::protocol::Grpc {
+    type Status = Code;
+
+    #[inline]
+    fn is_failure(side: crate::protocol::Side, code: Code) -> bool {
+        match side {
+            crate::protocol::Side::Server => is_server_failure(code),
+            crate::protocol::Side::Client => code != Code::Ok,
+        }
+    }
+
+    #[inline]
+    fn error_type(code: Code) -> &'static str {
+        code_name(code)
+    }
+
+    #[inline]
+    fn attribute(code: Code) -> KeyValue {
+        KeyValue::new(RPC_RESPONSE_STATUS_CODE, code_name(code))
+    }
+}
+
+impl<T: ResponseCode + ?Sized> crate::protocol::ViaStatus
+    for crate::protocol::StatusOf<'_, crate::protocol::Grpc, T>
+{
+    type Status = Code;
+
+    #[inline]
+    fn ie_status(&self) -> Option<Code> {
+        self.value().response_code()
+    }
+}
+
 /// `ok_if` for gRPC **servers**: `true` (handled, not a failure) for every
 /// code except `UNKNOWN`, `DEADLINE_EXCEEDED`, `UNIMPLEMENTED`, `INTERNAL`,
 /// `UNAVAILABLE` and `DATA_LOSS`.
@@ -92,15 +187,7 @@ impl ErrorType for Status {
 /// returning `Result<_, tonic::Status>`.
 #[inline]
 pub fn server_handled(status: &Status) -> bool {
-    !matches!(
-        status.code(),
-        Code::Unknown
-            | Code::DeadlineExceeded
-            | Code::Unimplemented
-            | Code::Internal
-            | Code::Unavailable
-            | Code::DataLoss
-    )
+    !is_server_failure(status.code())
 }
 
 /// `result_attributes` for gRPC: `rpc.response.status_code`, the code's name:

@@ -47,8 +47,13 @@
 //!
 //! [`ErrorType`]: crate::ErrorType
 
-use ::http::{response, Response, StatusCode};
-use opentelemetry::KeyValue;
+use std::fmt::Display;
+
+use ::http::{response, HeaderMap, Response, StatusCode};
+use opentelemetry::{global, Context, KeyValue};
+use opentelemetry_http::{HeaderExtractor, HeaderInjector};
+
+use crate::classify::Probe;
 use opentelemetry_semantic_conventions::attribute::HTTP_RESPONSE_STATUS_CODE;
 
 use crate::cardinality::OTHER;
@@ -58,15 +63,21 @@ use crate::cardinality::OTHER;
 /// Implemented for [`StatusCode`], [`Response<B>`](Response) (axum's
 /// `Response` included), [`response::Parts`], `(StatusCode, T)` (axum's
 /// `(StatusCode, body)` replies), references and boxes of those, and
-/// `Result<T, E>` where `T` is one of those (an `Err` has no status).
-/// Implement it for your own reply types to use [`server_error`],
-/// [`client_error`] and [`response_attributes`] with them. An axum handler
-/// returning another `IntoResponse` type (`Json<T>`, `String`, `impl
-/// IntoResponse`) can return `Response` (`.into_response()`) instead.
+/// `Result<T, E>` where `T` is one of those (an `Err` has no status), and,
+/// with the feature `reqwest`, `reqwest::Response` and `reqwest::Error`.
+/// Implement it for your own types (an `AppError` that implements axum's
+/// `IntoResponse` knows its status): the `http` flag
+/// (`#[instrument_errors(kind = server, http)]`) then reads it from the `Ok`
+/// or the `Err` value, and [`server_error`], [`client_error`] and
+/// [`response_attributes`] accept it. An axum handler returning another
+/// `IntoResponse` type (`Json<T>`, `String`, `impl IntoResponse`) can return
+/// `Response` (`.into_response()`) instead.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` carries no HTTP response status",
     label = "instrument-errors: `instrument_errors::http` functions need a `StatusCode`, an `http::Response`, a `(StatusCode, T)` or a `Result` of those",
-    note = "implement `instrument_errors::http::ResponseStatus` for it"
+    note = "use the `http` flag instead (`#[instrument_errors(kind = server, http)]`), which reads \
+            the status wherever the returned value carries one, or return a type that carries a \
+            status (`Response`, `StatusCode`, `(StatusCode, T)`)"
 )]
 pub trait ResponseStatus {
     /// The response's status code; `None` when there is no response.
@@ -122,6 +133,76 @@ impl<T: ResponseStatus + ?Sized> ResponseStatus for Box<T> {
     }
 }
 
+impl crate::protocol::Protocol for crate::protocol::Http {
+    type Status = StatusCode;
+
+    #[inline]
+    fn is_failure(side: crate::protocol::Side, status: StatusCode) -> bool {
+        match side {
+            crate::protocol::Side::Server => status.is_server_error(),
+            crate::protocol::Side::Client => status.as_u16() >= 400,
+        }
+    }
+
+    #[inline]
+    fn error_type(status: StatusCode) -> &'static str {
+        error_type(status)
+    }
+
+    #[inline]
+    fn attribute(status: StatusCode) -> KeyValue {
+        KeyValue::new(HTTP_RESPONSE_STATUS_CODE, i64::from(status.as_u16()))
+    }
+}
+
+impl<T: ResponseStatus + ?Sized> crate::protocol::ViaStatus
+    for crate::protocol::StatusOf<'_, crate::protocol::Http, T>
+{
+    type Status = StatusCode;
+
+    #[inline]
+    fn ie_status(&self) -> Option<StatusCode> {
+        self.value().response_status()
+    }
+}
+
+impl<'a, T: Display> Probe<'a, (StatusCode, T)> {
+    /// The description of an `Err((StatusCode, message))` (axum's error
+    /// replies): the message's `Display`. An inherent method, so the
+    /// expansion's `(&Probe(e)).ie_message()` picks it; a tuple has no
+    /// `Display` of its own.
+    #[inline]
+    pub fn ie_message(&self) -> Option<&'a dyn Display> {
+        let message: &'a T = &self.0 .1;
+        Some(message)
+    }
+}
+
+/// The context a server continues: the trace context the client sent in
+/// `headers` (`traceparent`, ...), read through the global text-map
+/// propagator, for `parent = instrument_errors::http::extract_context(&headers)`.
+///
+/// The propagator must be installed first
+/// (`opentelemetry::global::set_text_map_propagator(
+/// opentelemetry_sdk::propagation::TraceContextPropagator::new())`): the
+/// default one reads nothing. Without a trace context in the headers, the
+/// current context is returned.
+pub fn extract_context(headers: &HeaderMap) -> Context {
+    global::get_text_map_propagator(|propagator| propagator.extract(&HeaderExtractor(headers)))
+}
+
+/// Writes the current context (in a client call instrumented with
+/// `kind = client`, the client span's) into `headers` through the global
+/// text-map propagator, so that the server it calls joins the same trace.
+///
+/// As for [`extract_context`], the propagator must be installed first.
+pub fn inject_context(headers: &mut HeaderMap) {
+    let cx = Context::current();
+    global::get_text_map_propagator(|propagator| {
+        propagator.inject_context(&cx, &mut HeaderInjector(headers));
+    });
+}
+
 /// `error_if` for HTTP **servers**: a `5xx` status is a failure with the code
 /// as `error.type` (`"503"`); any other status (`4xx` included) is not.
 ///
@@ -159,6 +240,46 @@ pub fn response_attributes<R: ResponseStatus + ?Sized>(returned: &R) -> Option<K
     returned
         .response_status()
         .map(|status| KeyValue::new(HTTP_RESPONSE_STATUS_CODE, i64::from(status.as_u16())))
+}
+
+#[cfg(feature = "reqwest")]
+impl ResponseStatus for reqwest::Response {
+    #[inline]
+    fn response_status(&self) -> Option<StatusCode> {
+        Some(self.status())
+    }
+}
+
+/// The status of a `reqwest::Error` made from a response
+/// (`error_for_status`); `None` for the others (a refused connection, a
+/// timeout).
+#[cfg(feature = "reqwest")]
+impl ResponseStatus for reqwest::Error {
+    #[inline]
+    fn response_status(&self) -> Option<StatusCode> {
+        self.status()
+    }
+}
+
+/// `error.type` of a `reqwest::Error`: the status code (`"503"`) when it was
+/// made from a response (`error_for_status`), `"timeout"` when the request
+/// timed out, else the value of its cause, by the rule for type-erased errors
+/// (a refused connection: `std::io::ErrorKind::ConnectionRefused`), and
+/// `reqwest::Error` only for an error without a cause.
+#[cfg(feature = "reqwest")]
+impl crate::ErrorType for reqwest::Error {
+    fn error_type(&self) -> std::borrow::Cow<'static, str> {
+        use std::borrow::Cow;
+        if let Some(status) = self.status() {
+            return Cow::Borrowed(error_type(status));
+        }
+        if self.is_timeout() {
+            return Cow::Borrowed("timeout");
+        }
+        std::error::Error::source(self)
+            .and_then(crate::error_type::erased_error_type)
+            .unwrap_or(Cow::Borrowed("reqwest::Error"))
+    }
 }
 
 /// A status code as an `error.type` value: its three digits (`"503"`), as a

@@ -15,11 +15,9 @@ use std::ops::ControlFlow;
 use opentelemetry::{Context, ContextGuard};
 
 use crate::classify::{Failure, Verdict};
+use crate::entry::After;
 use crate::exception::{self, Below};
-use crate::frame::{
-    classify_contained, AfterCall, Frame, NoResultAttributes, WithResultAttributes, PANIC,
-};
-use crate::value::ResultAttributes;
+use crate::frame::{Frame, PANIC};
 
 /// A call of a `#[track_caller]` function while its body runs.
 #[derive(Debug)]
@@ -53,40 +51,17 @@ impl InlineFrame {
         }
     }
 
-    /// Records the returned value, classified by `classify`.
+    /// Records the returned value, classified by `classify` and handed to
+    /// `after` (see [`After`]).
     #[inline]
-    pub fn finish<R, C>(self, out: &R, classify: C)
+    pub fn finish<R, C, H>(mut self, out: &R, classify: C, after: H)
     where
         C: for<'a> FnOnce(&'a R) -> Verdict<'a>,
-    {
-        self.finish_inner(out, classify, NoResultAttributes);
-    }
-
-    /// [`InlineFrame::finish`] for a function with `result_attributes = f`.
-    #[inline]
-    pub fn finish_with_result_attributes<R, C, A, J>(
-        self,
-        out: &R,
-        classify: C,
-        result_attributes: A,
-    ) where
-        C: for<'a> FnOnce(&'a R) -> Verdict<'a>,
-        A: FnOnce(&R) -> ResultAttributes<J>,
-    {
-        self.finish_inner(out, classify, WithResultAttributes(Some(result_attributes)));
-    }
-
-    #[inline]
-    fn finish_inner<R, C, H>(mut self, out: &R, classify: C, mut after: H)
-    where
-        C: for<'a> FnOnce(&'a R) -> Verdict<'a>,
-        H: AfterCall<R>,
+        H: FnOnce(&R, &mut After<'_>),
     {
         if let Some(mut frame) = self.frame.take() {
             let below = exception::exchange(Below::Nothing);
-            let verdict = classify_contained(classify, out);
-            after.after(&frame, out);
-            frame.finish(verdict, below, false, self.outermost);
+            frame.complete(out, classify, after, below, self.outermost);
             // Finished: it holds nothing left to end or emit.
             std::mem::forget(frame);
         }
@@ -109,6 +84,7 @@ impl Drop for InlineFrame {
                     below,
                     true,
                     self.outermost,
+                    None,
                 );
             }
             // Otherwise the body left without `finish`, which the expansion

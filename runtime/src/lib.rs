@@ -228,6 +228,7 @@ mod cardinality;
 pub mod catalog;
 mod classify;
 mod dispatch;
+mod entry;
 mod error_type;
 mod event;
 pub mod exception;
@@ -238,6 +239,7 @@ pub mod grpc;
 #[cfg(feature = "http")]
 pub mod http;
 mod inline;
+mod protocol;
 mod site;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -416,7 +418,9 @@ pub use instrument_errors_macros::ErrorType;
 /// [the values reported](crate#the-errortype-values).
 #[diagnostic::on_unimplemented(
     message = "`{Self}` does not implement `instrument_errors::ErrorType`",
-    label = "add `#[derive(ErrorType)]` to the error type, or implement `ErrorType` for it"
+    label = "instrument-errors needs the `error.type` of this error",
+    note = "give the function `error_type = |e: &E| ...` (a function returning the value), or, \
+            for a wrapper of it, `#[error_type(\"...\")]` on the variant that holds it"
 )]
 pub trait ErrorType {
     /// The `error.type` value for this error.
@@ -441,21 +445,30 @@ impl<E: ErrorType + ?Sized> ErrorType for Box<E> {
 pub mod __private {
     pub use crate::classify::{
         error_if, error_type, ok_if, Failure, NotAResult, Outcome, Probe, ReturnTypeIsNotAResult,
-        Split, Verdict, ViaDisplay, ViaError, ViaErrorType, ViaNoDisplay, ViaNoError, ViaTypeName,
+        Split, Verdict, ViaDisplay, ViaError, ViaErrorType, ViaKnownErrorType, ViaNoDisplay,
+        ViaNoError, ViaTypeName, ViaUnknownErrorType,
     };
     pub use crate::dispatch::{
         once, output_of, typed_future, typed_future_as, typed_future_from, typed_into_future_from,
         Select, TrackCallerFuture, UnsupportedFutureType, ViaBoxedLocalFuture, ViaBoxedSendFuture,
         ViaNamedFuture, ViaSync,
     };
+    pub use crate::entry::{
+        After, CurrentContext, Eager, Entry, ExplicitParent, IntoParent, Lazy, Links,
+        MetricAttributes, NoLinks, NoMetricAttributes, Parent, SpanAttributes, SpanLinks, Start,
+    };
     pub use crate::error_type::{Downcast, Downcaster, ViaDowncast, ViaNoDowncast};
     pub use crate::event::{emit_exception, EXCEPTION_FIELDS};
     pub use crate::exception::ExceptionRecord;
-    pub use crate::frame::{AfterCall, Frame, NoResultAttributes, WithResultAttributes};
+    pub use crate::frame::Frame;
     pub use crate::future::Instrumented;
     pub use crate::inline::{Branch, FromResidual, InlineFrame};
+    pub use crate::protocol::{
+        flag_err, flag_error_type, flag_ok, status_attribute, Grpc, Http, Protocol, Side, StatusOf,
+        ViaNoStatus, ViaStatus,
+    };
     pub use crate::site::{CallSite, ExceptionSink, Info, Kind};
-    pub use crate::value::{attribute, result_attributes, AttributeValue, ResultAttributes};
+    pub use crate::value::{attribute, AttributeValue};
     pub use inventory;
     pub use opentelemetry::KeyValue;
     pub use tracing;

@@ -3,7 +3,6 @@
 use std::borrow::Cow;
 use std::sync::Arc;
 
-use opentelemetry::trace::SpanRef;
 use opentelemetry::{Array, KeyValue, StringValue, Value};
 
 /// A value that `attributes(...)` can put on a span.
@@ -25,42 +24,6 @@ pub trait AttributeValue {
 #[inline]
 pub fn attribute(key: &'static str, value: impl AttributeValue) -> KeyValue {
     KeyValue::new(key, value.into_value())
-}
-
-/// The attributes a `result_attributes` function computed, with the function
-/// that sets them on a span. The runtime needs no bound on `I`: a function
-/// that returns something else is reported once, at the function.
-pub struct ResultAttributes<I> {
-    attributes: I,
-    set: fn(I, &SpanRef<'_>),
-}
-
-impl<I> ResultAttributes<I> {
-    /// Sets the attributes on `span`.
-    #[inline]
-    pub(crate) fn set_on(self, span: &SpanRef<'_>) {
-        (self.set)(self.attributes, span);
-    }
-}
-
-fn set_attributes<I: IntoIterator<Item = KeyValue>>(attributes: I, span: &SpanRef<'_>) {
-    span.set_attributes(attributes);
-}
-
-/// Calls a `result_attributes` function with the returned value; the bound
-/// gives closures their argument type (the value comes first, so that a
-/// function taking another type is the mismatch reported).
-#[inline]
-pub fn result_attributes<R, I, F>(out: &R, f: F) -> ResultAttributes<I>
-where
-    R: ?Sized,
-    I: IntoIterator<Item = KeyValue>,
-    F: Fn(&R) -> I,
-{
-    ResultAttributes {
-        attributes: f(out),
-        set: set_attributes::<I>,
-    }
 }
 
 macro_rules! via_into {

@@ -109,6 +109,17 @@ async fn never_finishes() -> Result<(), StoreError> {
     Ok(())
 }
 
+#[instrument_errors(
+    name = "agree.http",
+    kind = server,
+    http,
+    metric = "agree.http.duration",
+    metric_attributes("agree.route" = "/items"),
+)]
+fn http_503() -> http::StatusCode {
+    http::StatusCode::SERVICE_UNAVAILABLE
+}
+
 #[instrument_errors(name = "agree.sampled_out")]
 fn sampled_out() -> Result<(), StoreError> {
     Err(StoreError::TimedOut)
@@ -138,7 +149,12 @@ fn agrees(call: &Call) {
     );
     if call.metric_recorded() {
         let mut expected = Vec::new();
-        for key in ["code.function.name", "error.type"] {
+        for key in [
+            "agree.route",
+            "code.function.name",
+            "error.type",
+            "http.response.status_code",
+        ] {
             if let Some(value) = call.metric_attribute(key) {
                 expected.push((key.to_owned(), value.to_string()));
             }
@@ -181,6 +197,7 @@ fn agreement_with_the_exporters_for_every_outcome() {
         let _ = rejected(503);
         let _ = std::panic::catch_unwind(panics);
         let _ = outer();
+        let _ = http_503();
     });
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -207,6 +224,7 @@ fn agreement_with_the_exporters_for_every_outcome() {
             "agree.panic",
             "agree.inner",
             "agree.outer",
+            "agree.http",
             "agree.async",
             "agree.cancelled"
         ]
@@ -234,6 +252,22 @@ fn agreement_with_the_exporters_for_every_outcome() {
         Some(opentelemetry::logs::Severity::Error)
     );
     assert_eq!(by_name("agree.async").status(), &Status::error(""));
+    // Later arguments (a protocol flag, `metric_attributes`) are captured as
+    // the runtime records them.
+    let http = by_name("agree.http");
+    assert_eq!(http.error_type(), Some("503"));
+    assert_eq!(
+        http.metric_attribute("http.response.status_code"),
+        Some(&opentelemetry::Value::I64(503))
+    );
+    assert_eq!(
+        http.metric_attribute("agree.route"),
+        Some(&opentelemetry::Value::from("/items"))
+    );
+    assert_eq!(
+        http.span_attribute("agree.route"),
+        Some(&opentelemetry::Value::from("/items"))
+    );
     assert!(!by_name("agree.cancelled").metric_recorded());
 }
 

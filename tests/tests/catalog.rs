@@ -204,6 +204,26 @@ impl Service for Plain {
     }
 }
 
+#[instrument_errors(name = "cat.http_server", kind = server, http)]
+fn http_server() -> http::StatusCode {
+    http::StatusCode::OK
+}
+
+#[instrument_errors(name = "cat.http_client", kind = client, http)]
+fn http_client() -> Result<http::StatusCode, StoreError> {
+    Ok(http::StatusCode::OK)
+}
+
+#[instrument_errors(name = "cat.grpc_server", kind = server, grpc)]
+fn grpc_server() -> Result<(), tonic::Status> {
+    Ok(())
+}
+
+#[instrument_errors(name = "cat.grpc_client", kind = client, grpc)]
+fn grpc_client() -> Result<(), tonic::Status> {
+    Ok(())
+}
+
 fn entry(name: &str) -> &'static Entry {
     let mut found = catalog::entries().filter(|e| e.name() == name);
     let entry = found
@@ -237,7 +257,7 @@ fn entries_describe_the_functions() {
     assert_eq!(e.kind(), SpanKind::Server);
     assert_eq!(e.metric(), "function.duration");
     // Every function of this binary is there.
-    assert_eq!(catalog::entries().count(), 25);
+    assert_eq!(catalog::entries().count(), 29);
 }
 
 #[test]
@@ -281,6 +301,24 @@ fn open_values() {
     open("cat.associated", &["_OTHER", "panic"]);
     // An alias of a boxed future: not seen through.
     open("cat.aliased_future", &["_OTHER", "panic"]);
+}
+
+#[test]
+fn protocol_flags() {
+    // HTTP: the registered codes that are failures on this side; others are
+    // possible.
+    let server = entry("cat.http_server").error_types();
+    assert!(server.is_open());
+    assert!(server.values().contains(&"503") && server.values().contains(&"500"));
+    assert!(!server.values().contains(&"404"));
+    let client = entry("cat.http_client").error_types();
+    assert!(client.values().contains(&"404") && client.values().contains(&"not_found"));
+    // gRPC: the server's failure codes, with the `Err` type's values.
+    let server = entry("cat.grpc_server").error_types();
+    assert!(!server.is_open());
+    assert!(server.values().contains(&"UNAVAILABLE"));
+    let client = entry("cat.grpc_client").error_types();
+    assert_eq!(client.values().len(), 18);
 }
 
 #[test]
@@ -329,4 +367,6 @@ fn the_functions_run() {
     );
     assert!(Repo(1).get().is_ok() && Repo::make(2).is_ok());
     assert!(Client::<Plain>(None).call().is_ok() && Plain.serve().is_ok());
+    assert_eq!(http_server(), http::StatusCode::OK);
+    assert!(http_client().is_ok() && grpc_server().is_ok() && grpc_client().is_ok());
 }
