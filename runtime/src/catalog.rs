@@ -30,6 +30,9 @@
 //! * for an error type without [`ErrorType`]: its type
 //!   name, as reported;
 //! * `tonic::Status` (feature `tonic`): the gRPC code names;
+//! * with a protocol flag (`kind = server, http`, `kind = client, grpc`):
+//!   the statuses that are failures on that side: the gRPC codes, the
+//!   registered HTTP codes (other codes are possible: open);
 //! * `panic`, for every function;
 //! * `_OTHER`, when the values are open (below): computed values past the
 //!   cardinality limit, and erased errors made from a bare message, report it.

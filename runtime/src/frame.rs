@@ -158,8 +158,9 @@ impl CallSite {
     }
 
     /// The span as the SDK is given it: name, kind, start time (`wall`),
-    /// links and the attributes known at creation.
-    #[inline]
+    /// links and the attributes known at creation. Always inlined: the
+    /// builder is large, and is built in place for the tracer.
+    #[inline(always)]
     fn span_builder<L: Links>(
         &'static self,
         metric_attributes: &[KeyValue],
