@@ -390,9 +390,11 @@ fn catalog_entry(args: &Args, item: &ItemFn, form: &Form<'_>, site: &syn::Ident)
     values.extend(protocol_values(args, &out));
     let line = quote_spanned!(item.sig.ident.span()=> ::core::line!());
     quote! {
-        ::instrument_errors::__catalog_entry!(#site, ::core::file!(), #line, |#out| {
-            #(#values)*
-        });
+        ::instrument_errors::__catalog_entry! {
+            #site, ::core::file!(), #line, |#out| {
+                #(#values)*
+            }
+        }
     }
 }
 
