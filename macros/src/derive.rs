@@ -128,6 +128,27 @@ pub fn derive(input: &DeriveInput) -> syn::Result<TokenStream> {
     }
     let (impl_generics, ty_generics, where_clause) = generics.split_for_impl();
     let register = register(input);
+    // The values listed by `instrument_errors::catalog` (the runtime's
+    // feature `testing` enables this crate's); without it, nothing.
+    let catalog_values = if cfg!(feature = "testing") {
+        quote! {
+            ::instrument_errors::__catalog_values! {
+                #[automatically_derived]
+                impl #impl_generics ::instrument_errors::catalog::ErrorTypeValues
+                    for #ident #ty_generics #where_clause
+                {
+                    fn ie_values(__ie_out: &mut ::instrument_errors::catalog::Values) {
+                        if __ie_out.enter(::std::any::type_name::<Self>()) {
+                            #(#values)*
+                            __ie_out.leave();
+                        }
+                    }
+                }
+            }
+        }
+    } else {
+        TokenStream::new()
+    };
     Ok(quote! {
         #[automatically_derived]
         impl #impl_generics ::instrument_errors::ErrorType for #ident #ty_generics #where_clause {
@@ -136,21 +157,7 @@ pub fn derive(input: &DeriveInput) -> syn::Result<TokenStream> {
             }
         }
         #register
-        // The values listed by `instrument_errors::catalog` (feature
-        // `testing`; without it, nothing).
-        ::instrument_errors::__catalog_values! {
-            #[automatically_derived]
-            impl #impl_generics ::instrument_errors::catalog::ErrorTypeValues
-                for #ident #ty_generics #where_clause
-            {
-                fn ie_values(__ie_out: &mut ::instrument_errors::catalog::Values) {
-                    if __ie_out.enter(::std::any::type_name::<Self>()) {
-                        #(#values)*
-                        __ie_out.leave();
-                    }
-                }
-            }
-        }
+        #catalog_values
     })
 }
 

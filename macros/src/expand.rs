@@ -364,10 +364,14 @@ enum Returned {
     Unknown,
 }
 
-/// The function's registration in `instrument_errors::catalog`: a call of the
-/// runtime's `__catalog_entry!`, which expands to nothing without the
-/// runtime's feature `testing`.
+/// The function's registration in `instrument_errors::catalog` (the
+/// runtime's feature `testing` enables this crate's): a call of the
+/// runtime's `__catalog_entry!`. Without the feature, nothing.
 fn catalog_entry(args: &Args, item: &ItemFn, form: &Form<'_>, site: &syn::Ident) -> TokenStream {
+    if !cfg!(feature = "testing") {
+        // Without the runtime's feature `testing`: nothing at all.
+        return TokenStream::new();
+    }
     let out = format_ident!("__ie_out", span = Span::mixed_site());
     let mut values = Vec::new();
     if args.error_type.is_some() {
