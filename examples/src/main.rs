@@ -44,13 +44,15 @@ fn main() -> ExitCode {
         None => {
             let (pipeline, memory) = Pipeline::in_memory(raw);
             install(&pipeline);
-            print!("{}", report::run(&pipeline, &memory, &services));
+            // Shuts the providers down however `main` ends.
+            let telemetry = pipeline.guard();
+            print!("{}", report::run(telemetry.pipeline(), &memory, &services));
             println!(
                 "In-memory exporters. `--raw` (or IE_EXAMPLE_RAW=1) also prints the raw data;\n\
                  set OTEL_EXPORTER_OTLP_ENDPOINT (and OTEL_EXPORTER_OTLP_PROTOCOL=grpc|http/protobuf)\n\
                  to export to an OTLP collector instead."
             );
-            pipeline.shutdown()
+            telemetry.shutdown()
         }
         Some(Err(message)) => {
             eprintln!("{message}");
@@ -65,10 +67,11 @@ fn main() -> ExitCode {
                 }
             };
             install(&pipeline);
+            let telemetry = pipeline.guard();
             for step in STEPS {
                 println!("{}  =>  {}", step.call, step.run(&services));
             }
-            let result = pipeline.shutdown();
+            let result = telemetry.shutdown();
             if result.is_ok() {
                 println!(
                     "Spans, metrics and logs exported over OTLP ({}) to {}.",

@@ -147,8 +147,9 @@ impl OtlpSettings {
 pub type BuildError = opentelemetry_otlp::ExporterBuildError;
 
 /// The three providers of an application. Call [`Pipeline::install`] once,
-/// before the first instrumented call, and [`Pipeline::shutdown`] before
-/// exiting so that nothing recorded is lost.
+/// at start-up, and hold the [`ShutdownGuard`] of [`Pipeline::guard`] in
+/// `main`: it shuts the providers down however `main` ends (at its end, an
+/// early `return`, a `?`), so that nothing recorded is lost.
 #[derive(Debug, Clone)]
 pub struct Pipeline {
     /// Spans.
@@ -339,7 +340,8 @@ impl Pipeline {
     /// in turn. With `sdk_warnings`, the OpenTelemetry ones at WARN and above
     /// are printed to stderr.
     ///
-    /// Call it once, before the first instrumented call.
+    /// Call it once, at start-up (a function first called before still
+    /// records from its next call), then hold [`Pipeline::guard`].
     ///
     /// # Errors
     ///
@@ -371,6 +373,14 @@ impl Pipeline {
         instrument_errors::tracing::subscriber::set_global_default(subscriber)
     }
 
+    /// A guard that calls [`Pipeline::shutdown`] when dropped.
+    pub fn guard(self) -> ShutdownGuard {
+        ShutdownGuard {
+            pipeline: self,
+            done: false,
+        }
+    }
+
     /// Flushes and shuts down the three providers (traces, then metrics, then
     /// logs), so that a short run loses nothing. Every provider is shut down
     /// even when another fails; the errors are returned together.
@@ -387,6 +397,44 @@ impl Pipeline {
             Ok(())
         } else {
             Err(errors.join("; "))
+        }
+    }
+}
+
+/// Shuts the providers of a [`Pipeline`] down when dropped (made by
+/// [`Pipeline::guard`]).
+///
+/// The globals hold clones of the providers, which are never dropped: without
+/// a shutdown, what the batch processors and the periodic metric reader still
+/// hold is lost when the process exits. Held in `main`, the guard is dropped
+/// on every way out of it, `?` included.
+#[derive(Debug)]
+#[must_use = "dropping the guard shuts the providers down at once"]
+pub struct ShutdownGuard {
+    pipeline: Pipeline,
+    done: bool,
+}
+
+impl ShutdownGuard {
+    /// The providers.
+    pub fn pipeline(&self) -> &Pipeline {
+        &self.pipeline
+    }
+
+    /// Shuts the providers down now and says how it went; dropping the guard
+    /// does the same and prints the errors to stderr.
+    pub fn shutdown(mut self) -> Result<(), String> {
+        self.done = true;
+        self.pipeline.shutdown()
+    }
+}
+
+impl Drop for ShutdownGuard {
+    fn drop(&mut self) {
+        if !self.done {
+            if let Err(e) = self.pipeline.shutdown() {
+                eprintln!("telemetry shutdown: {e}");
+            }
         }
     }
 }

@@ -10,12 +10,12 @@ use syn::{Expr, ExprLit, Ident, Lit, LitBool, LitStr, Token};
 pub const ACCEPTED: &str = "`name`, `kind`, `metric`, `ok_if`, `error_if`, `error_type`, \
                             `description`, `attributes`, `metric_attributes`, `result_attributes`, \
                             `log_level`, `log`, `handled_attribute`, `parent`, `links`, and the \
-                            protocol flags `http` and `grpc`";
+                            protocol flags `http`, `grpc` and `db`";
 
 const KINDS: &[&str] = &["internal", "client", "server", "producer", "consumer"];
 const LEVELS: &[&str] = &["trace", "debug", "info", "warn", "error"];
 /// The protocol flags (`kind = server, http`).
-const PROTOCOLS: &[&str] = &["http", "grpc"];
+const PROTOCOLS: &[&str] = &["http", "grpc", "db"];
 
 /// Validated arguments.
 #[derive(Default)]
@@ -104,7 +104,17 @@ pub fn parse(tokens: TokenStream) -> syn::Result<Args> {
             ));
         }
     }
-    if let Some(flag) = &args.protocol {
+    if let Some(flag) = args.protocol.as_ref().filter(|f| *f == "db") {
+        let kind = args.kind.as_ref().map(ToString::to_string);
+        if kind.as_deref() != Some("client") {
+            let span = args.kind.as_ref().map_or(flag.span(), Ident::span);
+            errors.push(syn::Error::new(
+                span,
+                "the `db` flag sets the database's response code on a database client call: it \
+                 needs `kind = client`, like `kind = client, db`",
+            ));
+        }
+    } else if let Some(flag) = &args.protocol {
         let kind = args.kind.as_ref().map(ToString::to_string);
         if !matches!(kind.as_deref(), Some("server" | "client")) {
             let span = args.kind.as_ref().map_or(flag.span(), Ident::span);

@@ -11,6 +11,8 @@ enum Given {
     Literal(LitStr),
     /// `#[error_type(transparent)]`, with the attribute for error spans.
     Transparent(Box<Attribute>),
+    /// `#[error_type(with = f)]`: `f(&field)` gives the value.
+    With(Box<Attribute>, Box<syn::Expr>),
 }
 
 /// Expands the derive.
@@ -26,8 +28,8 @@ pub fn derive(input: &DeriveInput) -> syn::Result<TokenStream> {
             if let Some(attr) = input.attrs.iter().find(|a| a.path().is_ident("error_type")) {
                 return Err(syn::Error::new_spanned(
                     attr,
-                    "on an enum, put `#[error_type(\"...\")]` or `#[error_type(transparent)]` \
-                     on the variants, not on the enum",
+                    "on an enum, put `#[error_type(\"...\")]`, `#[error_type(transparent)]` or \
+                     `#[error_type(with = f)]` on the variants, not on the enum",
                 ));
             }
             let mut arms = Vec::new();
@@ -42,22 +44,23 @@ pub fn derive(input: &DeriveInput) -> syn::Result<TokenStream> {
                     }
                 };
                 match given {
-                    Some(Given::Transparent(attr)) => match only_field(&variant.fields, &attr) {
-                        Ok(ty) => {
-                            let call = transparent_call(ty);
-                            transparent_types.push(ty.clone());
-                            values.push(probe_values(ty));
-                            let pattern = match &variant.fields {
-                                Fields::Named(named) => {
-                                    let name = named.named[0].ident.as_ref();
-                                    quote!(Self::#v { #name: __ie_field })
-                                }
-                                _ => quote!(Self::#v(__ie_field)),
-                            };
-                            arms.push(quote!(#pattern => #call,));
+                    Some(given @ (Given::Transparent(_) | Given::With(..))) => {
+                        match only_field(&variant.fields, &given) {
+                            Ok(ty) => {
+                                let call = field_call(&given, ty, &mut transparent_types);
+                                values.push(probe_values(&given, ty));
+                                let pattern = match &variant.fields {
+                                    Fields::Named(named) => {
+                                        let name = named.named[0].ident.as_ref();
+                                        quote!(Self::#v { #name: __ie_field })
+                                    }
+                                    _ => quote!(Self::#v(__ie_field)),
+                                };
+                                arms.push(quote!(#pattern => #call,));
+                            }
+                            Err(e) => combine(&mut errors, e),
                         }
-                        Err(e) => combine(&mut errors, e),
-                    },
+                    }
                     literal => {
                         let name = match literal {
                             Some(Given::Literal(lit)) => lit,
@@ -87,11 +90,10 @@ pub fn derive(input: &DeriveInput) -> syn::Result<TokenStream> {
                 values.push(quote!(__ie_out.push(#lit);));
                 quote!(::std::borrow::Cow::Borrowed(#lit))
             }
-            Some(Given::Transparent(attr)) => {
-                let ty = only_field(&data.fields, &attr)?;
-                let call = transparent_call(ty);
-                transparent_types.push(ty.clone());
-                values.push(probe_values(ty));
+            Some(given @ (Given::Transparent(_) | Given::With(..))) => {
+                let ty = only_field(&data.fields, &given)?;
+                let call = field_call(&given, ty, &mut transparent_types);
+                values.push(probe_values(&given, ty));
                 let field = match &data.fields {
                     Fields::Named(named) => {
                         let name = named.named[0].ident.as_ref();
@@ -186,30 +188,66 @@ fn register(input: &DeriveInput) -> TokenStream {
     }
 }
 
-/// Adds the values of a transparent field's type to the catalog's values.
-fn probe_values(ty: &Type) -> TokenStream {
-    quote! {
-        (&&&&::instrument_errors::catalog::Probe::<#ty>::NEW).ie_values(__ie_out);
+/// Adds the values of a transparent field's type to the catalog's values;
+/// `with = f` computes them: open.
+fn probe_values(given: &Given, ty: &Type) -> TokenStream {
+    match given {
+        Given::With(..) => quote!(__ie_out.open();),
+        _ => quote! {
+            (&&&&::instrument_errors::catalog::Probe::<#ty>::NEW).ie_values(__ie_out);
+        },
     }
 }
 
-/// The call that gives the field's `error.type`, spanned at its type so that a
-/// field type without `ErrorType` is reported there.
-fn transparent_call(ty: &Type) -> TokenStream {
-    quote_spanned!(ty.span()=> <#ty as ::instrument_errors::ErrorType>::error_type(__ie_field))
+/// The expression that gives the `error.type` of the field `__ie_field` (a
+/// reference to it).
+///
+/// `transparent`: the field's `ErrorType` when it has one, else the
+/// type-erased rule for a `std::error::Error`, else its type's name (a probe
+/// picks one where the type is concrete; a generic field type gets an
+/// `ErrorType` bound instead, pushed to `generic_types`). `with = f`: `f`'s
+/// result, spanned at `f` so that a wrong signature is reported there.
+fn field_call(given: &Given, ty: &Type, generic_types: &mut Vec<Type>) -> TokenStream {
+    let p = quote!(::instrument_errors::__private);
+    match given {
+        Given::With(_, f) => {
+            // The path is written here, not interpolated, so that it takes
+            // `f`'s span too: a wrong signature is reported at `f`.
+            quote_spanned!(f.span()=> ::instrument_errors::__private::error_type(#f, __ie_field))
+        }
+        _ => {
+            generic_types.push(ty.clone());
+            quote!({
+                #[allow(unused_imports)]
+                use #p::{ViaFieldError as _, ViaFieldErrorType as _, ViaFieldTypeName as _};
+                (&&&#p::TransparentField(__ie_field)).ie_field_error_type()
+            })
+        }
+    }
 }
 
-/// The type of the one field of a `#[error_type(transparent)]` variant or
-/// struct; an error at the attribute otherwise.
-fn only_field<'a>(fields: &'a Fields, attr: &Attribute) -> syn::Result<&'a Type> {
+/// The type of the one field of a `#[error_type(transparent)]` or
+/// `#[error_type(with = f)]` variant or struct; an error at the attribute
+/// otherwise.
+fn only_field<'a>(fields: &'a Fields, given: &Given) -> syn::Result<&'a Type> {
     let count = fields.len();
+    let (attr, what) = match given {
+        Given::With(attr, _) => (
+            attr,
+            "`#[error_type(with = f)]` needs exactly one field, to call `f` with",
+        ),
+        Given::Transparent(attr) => (
+            attr,
+            "`#[error_type(transparent)]` needs exactly one field, whose `error.type` is used",
+        ),
+        Given::Literal(_) => unreachable!("a literal needs no field"),
+    };
     match fields.iter().next() {
         Some(field) if count == 1 => Ok(&field.ty),
         _ => Err(syn::Error::new_spanned(
             attr,
             format!(
-                "`#[error_type(transparent)]` needs exactly one field, whose `error.type` is \
-                 used; this has {count}: give it one field, or a literal \
+                "{what}; this has {count}: give it one field, or a literal \
                  `#[error_type(\"...\")]`"
             ),
         )),
@@ -253,11 +291,21 @@ fn given(attrs: &[Attribute]) -> syn::Result<Option<Given>> {
             .is_ok_and(|i| i == "transparent")
         {
             Given::Transparent(Box::new(attr.clone()))
+        } else if starts_with_with(attr) {
+            let f = attr.parse_args_with(parse_with).map_err(|e| {
+                syn::Error::new(
+                    e.span(),
+                    "`with` takes the function that gives the field's `error.type`: \
+                     `#[error_type(with = f)]`, `f: Fn(&Field) -> S`",
+                )
+            })?;
+            Given::With(Box::new(attr.clone()), Box::new(f))
         } else {
             return Err(syn::Error::new_spanned(
                 attr,
-                "expected a string literal or `transparent`: `#[error_type(\"timeout\")]`, or \
-                 `#[error_type(transparent)]` to use the one field's `error.type`",
+                "expected a string literal, `transparent` or `with = f`: \
+                 `#[error_type(\"timeout\")]`, `#[error_type(transparent)]` to use the one \
+                 field's `error.type`, or `#[error_type(with = f)]` to call `f(&field)`",
             ));
         };
         if found.is_some() {
@@ -270,6 +318,26 @@ fn given(attrs: &[Attribute]) -> syn::Result<Option<Given>> {
     }
     Ok(found)
 }
+/// Whether the attribute's arguments start with `with`.
+fn starts_with_with(attr: &Attribute) -> bool {
+    attr.parse_args_with(|input: syn::parse::ParseStream<'_>| {
+        let key: syn::Ident = input.parse()?;
+        let _: TokenStream = input.parse()?;
+        Ok(key == "with")
+    })
+    .unwrap_or(false)
+}
+
+/// `with = f`.
+fn parse_with(input: syn::parse::ParseStream<'_>) -> syn::Result<syn::Expr> {
+    let key: syn::Ident = input.parse()?;
+    if key != "with" {
+        return Err(syn::Error::new_spanned(key, "expected `with`"));
+    }
+    input.parse::<syn::Token![=]>()?;
+    input.parse()
+}
+
 /// `TimedOut` -> `timed_out`, `HTTPError` -> `http_error`.
 pub fn snake_case(name: &str) -> String {
     let chars: Vec<char> = name.trim_start_matches("r#").chars().collect();

@@ -267,6 +267,10 @@ fn check_status_readable(
     }
     let mut find = Find(None);
     find.visit_type(output);
+    if flag == "db" {
+        // The code is read from the error, which is never hidden.
+        return Ok(());
+    }
     let types = if flag == "grpc" {
         "`Result<tonic::Response<T>, tonic::Status>`"
     } else {
@@ -640,6 +644,7 @@ fn after(args: &Args) -> TokenStream {
 fn protocol_type(flag: &syn::Ident) -> TokenStream {
     let name = match flag.to_string().as_str() {
         "grpc" => "Grpc",
+        "db" => "Db",
         _ => "Http",
     };
     let ty = format_ident!("{}", name, span = flag.span());
@@ -688,7 +693,7 @@ fn classify(args: &Args, param: Option<&TokenStream>) -> TokenStream {
         // With a flag: the error's own `ErrorType`, else its status's value.
         (None, Some((protocol, _))) => quote! {
             #p::flag_error_type::<#protocol>(
-                #status,
+                ::core::option::Option::as_ref(&#status),
                 (&#p::Probe(#err)).ie_known_error_type(),
                 || (&#p::Probe(#err)).ie_error_type(),
             )
@@ -707,7 +712,11 @@ fn classify(args: &Args, param: Option<&TokenStream>) -> TokenStream {
     });
     // With a flag, an `Err` whose status is not a failure is handled.
     let failure = match &flag {
-        Some((protocol, side)) => quote!(#p::flag_err::<#protocol>(#side, #status, #failure)),
+        Some((protocol, side)) => quote!(#p::flag_err::<#protocol>(
+            #side,
+            ::core::option::Option::as_ref(&#status),
+            #failure
+        )),
         None => quote!(#p::Verdict::Failure(#failure)),
     };
     // An error `ok_if` accepts is handled (`Verdict::Handled`).

@@ -1,6 +1,7 @@
 //! Procedural macros of `instrument-errors`. Depend on the `instrument-errors`
 //! crate, which re-exports them and holds the runtime they expand into.
 
+#![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 mod args;
@@ -62,26 +63,13 @@ fn not_a_function(item: &proc_macro2::TokenStream) -> syn::Error {
 /// identifier that is not a keyword.
 fn item_head(item: &syn::Item) -> proc_macro2::TokenStream {
     use proc_macro2::TokenTree;
-    const KEYWORDS: &[&str] = &[
-        "pub",
-        "crate",
-        "in",
-        "struct",
-        "enum",
-        "union",
-        "impl",
-        "mod",
-        "trait",
-        "unsafe",
-        "auto",
-        "static",
-        "const",
-        "mut",
-        "type",
-        "use",
-        "extern",
-        "macro_rules",
-    ];
+    // Strict keywords (`pub`, `struct`, `impl`, ...) are what syn refuses
+    // as an identifier; these three are only keywords in an item's head.
+    const CONTEXTUAL: &[&str] = &["union", "auto", "macro_rules"];
+    let is_keyword = |i: &proc_macro2::Ident| {
+        CONTEXTUAL.contains(&i.to_string().as_str())
+            || syn::parse2::<syn::Ident>(TokenTree::Ident(i.clone()).into()).is_err()
+    };
     let mut tokens = item.to_token_stream().into_iter().peekable();
     let mut head = proc_macro2::TokenStream::new();
     let mut len = 0;
@@ -92,7 +80,7 @@ fn item_head(item: &syn::Item) -> proc_macro2::TokenStream {
                 tokens.next_if(|tt| matches!(tt, TokenTree::Group(_)));
                 continue;
             }
-            TokenTree::Ident(i) if !KEYWORDS.contains(&i.to_string().as_str()) => {
+            TokenTree::Ident(i) if !is_keyword(i) => {
                 head.extend([tt]);
                 break;
             }

@@ -321,17 +321,17 @@ impl ErrorTypeValues for tonic::Status {
 #[doc(hidden)]
 pub trait Statuses: crate::protocol::Protocol {
     /// Calls `f` with each status listed, and says whether others exist.
-    fn each(f: &mut dyn FnMut(Self::Status)) -> bool;
+    fn each(f: &mut dyn FnMut(&Self::Status)) -> bool;
 }
 
 /// HTTP: the registered status codes (those with a canonical reason); other
 /// codes are possible, so the values are open.
 #[cfg(feature = "http")]
 impl Statuses for crate::protocol::Http {
-    fn each(f: &mut dyn FnMut(http::StatusCode)) -> bool {
+    fn each(f: &mut dyn FnMut(&http::StatusCode)) -> bool {
         for code in 100..=599 {
             match http::StatusCode::from_u16(code) {
-                Ok(status) if status.canonical_reason().is_some() => f(status),
+                Ok(status) if status.canonical_reason().is_some() => f(&status),
                 _ => {}
             }
         }
@@ -342,11 +342,20 @@ impl Statuses for crate::protocol::Http {
 /// gRPC: every code.
 #[cfg(feature = "tonic")]
 impl Statuses for crate::protocol::Grpc {
-    fn each(f: &mut dyn FnMut(tonic::Code)) -> bool {
+    fn each(f: &mut dyn FnMut(&tonic::Code)) -> bool {
         for code in 0..=16 {
-            f(tonic::Code::from_i32(code));
+            f(&tonic::Code::from_i32(code));
         }
         false
+    }
+}
+
+/// Databases: the codes are the database's (SQLSTATE, SQLite result codes):
+/// open.
+#[cfg(feature = "sqlx")]
+impl Statuses for crate::protocol::Db {
+    fn each(_: &mut dyn FnMut(&Self::Status)) -> bool {
+        true
     }
 }
 
@@ -354,12 +363,16 @@ impl Statuses for crate::protocol::Grpc {
 /// are failures on `side`. Called by the expansion; not public API.
 #[doc(hidden)]
 pub fn protocol_values<P: Statuses>(side: crate::protocol::Side, out: &mut Values) {
+    let mut computed = false;
     let open = P::each(&mut |status| {
         if P::is_failure(side, status) {
-            out.push(P::error_type(status));
+            match P::error_type(status) {
+                std::borrow::Cow::Borrowed(value) => out.push(value),
+                std::borrow::Cow::Owned(_) => computed = true,
+            }
         }
     });
-    if open {
+    if open || computed {
         out.open();
     }
 }
@@ -412,7 +425,23 @@ impl<E: ErrorType + ?Sized> ViaErrorTypeImpl for &&Probe<E> {
     }
 }
 
-impl<E: ?Sized> ViaTypeNameValue for &Probe<E> {
+/// A transparent field whose type is a `std::error::Error` without
+/// [`ErrorType`]: the type-erased rule walks its `source()` chain; its own
+/// name when it has no source, other values possible.
+#[doc(hidden)]
+pub trait ViaErrorValues {
+    /// Adds the values to `out`.
+    fn ie_values(&self, out: &mut Values);
+}
+
+impl<E: std::error::Error + ?Sized> ViaErrorValues for &Probe<E> {
+    fn ie_values(&self, out: &mut Values) {
+        out.push(public_type_name(type_name::<E>()));
+        out.open();
+    }
+}
+
+impl<E: ?Sized> ViaTypeNameValue for Probe<E> {
     fn ie_values(&self, out: &mut Values) {
         out.push(public_type_name(type_name::<E>()));
     }
@@ -495,7 +524,8 @@ macro_rules! __catalog_values {
         #[allow(unused_imports)]
         const _: () = {
             use $crate::catalog::{
-                ViaDerivedValues as _, ViaErrorTypeImpl as _, ViaTypeNameValue as _,
+                ViaDerivedValues as _, ViaErrorTypeImpl as _, ViaErrorValues as _,
+                ViaTypeNameValue as _,
             };
             $($item)*
         };
@@ -534,7 +564,8 @@ mod tests {
         (&&&&Probe::<Looping>::NEW).ie_values(&mut out);
         (&&&&Probe::<std::io::Error>::NEW).ie_values(&mut out);
         (&&&&Probe::<std::num::ParseIntError>::NEW).ie_values(&mut out);
-        assert_eq!(out.values, ["looping", "std::num::ParseIntError"]);
+        (&&&&Probe::<u8>::NEW).ie_values(&mut out);
+        assert_eq!(out.values, ["looping", "std::num::ParseIntError", "u8"]);
         assert!(out.open);
         let mut out = Values::default();
         (&&&&&Returned::<Result<(), Box<Looping>>>::NEW).ie_values(&mut out);

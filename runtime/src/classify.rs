@@ -33,11 +33,32 @@ pub struct Failure<'a> {
     /// The `error.type` value, before the cardinality limit is applied.
     pub error_type: Cow<'static, str>,
     /// The error's message, formatted only when something will record it.
-    pub message: Option<&'a dyn Display>,
+    pub message: Option<Message<'a>>,
     /// The error itself when it implements `std::error::Error`, or the
     /// outermost error of a type-erased one (`Box<dyn Error>`, `anyhow`,
     /// `eyre`): its `source()` chain becomes `exception.stacktrace`.
     pub error: Option<&'a dyn Error>,
+}
+
+/// The message of a failed operation, borrowed from its error: the error's
+/// `Display`, or a text the error holds (a gRPC status's message alone,
+/// without the code its `Display` repeats).
+#[derive(Clone, Copy)]
+pub enum Message<'a> {
+    /// The error's `Display`.
+    Display(&'a dyn Display),
+    /// A text borrowed from the error (or the panic's message).
+    Text(&'a str),
+}
+
+impl Display for Message<'_> {
+    #[inline]
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Message::Display(d) => d.fmt(f),
+            Message::Text(t) => f.write_str(t),
+        }
+    }
 }
 
 impl std::fmt::Debug for Failure<'_> {
@@ -177,23 +198,23 @@ impl<E: ?Sized> ViaUnknownErrorType for &Probe<'_, E> {
 /// The message of an error that implements `Display`.
 pub trait ViaDisplay<'a> {
     /// The error as `Display`.
-    fn ie_message(&self) -> Option<&'a dyn Display>;
+    fn ie_message(&self) -> Option<Message<'a>>;
 }
 impl<'a, E: Display> ViaDisplay<'a> for Probe<'a, E> {
     #[inline]
-    fn ie_message(&self) -> Option<&'a dyn Display> {
-        Some(self.0)
+    fn ie_message(&self) -> Option<Message<'a>> {
+        Some(Message::Display(self.0))
     }
 }
 
 /// No message for an error without `Display`.
 pub trait ViaNoDisplay<'a> {
     /// Always `None`.
-    fn ie_message(&self) -> Option<&'a dyn Display>;
+    fn ie_message(&self) -> Option<Message<'a>>;
 }
 impl<'a, E: ?Sized> ViaNoDisplay<'a> for &Probe<'a, E> {
     #[inline]
-    fn ie_message(&self) -> Option<&'a dyn Display> {
+    fn ie_message(&self) -> Option<Message<'a>> {
         None
     }
 }
@@ -316,7 +337,7 @@ mod tests {
             .ie_error_type()
             .ends_with("classify::tests::Plain"));
         assert_eq!(
-            (&Probe(&Typed)).ie_message().map(ToString::to_string),
+            (&Probe(&Typed)).ie_message().map(|m| m.to_string()),
             Some("typed failed".into())
         );
         assert!((&Probe(&Plain)).ie_message().is_none());

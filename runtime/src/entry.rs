@@ -18,7 +18,8 @@ use opentelemetry::{Context, KeyValue};
 use crate::frame::Frame;
 use crate::site::CallSite;
 
-/// The values a call starts with; see the [module](self).
+/// The values a call starts with: its `attributes(..)`, `metric_attributes(..)`,
+/// `parent` and `links`, each a zero-sized type when not given.
 #[derive(Debug)]
 pub struct Entry<A, M = NoMetricAttributes, P = CurrentContext, L = NoLinks> {
     attributes: A,
@@ -69,25 +70,34 @@ pub struct NoMetricAttributes;
 
 /// `metric_attributes(..)`: attributes on the span and on the duration point.
 pub trait MetricAttributes {
-    /// The attributes, in a vector with room for the two the call may add
-    /// (`error.type` and a protocol status); empty without allocating when
-    /// there are none.
-    fn into_vec(self) -> Vec<KeyValue>;
+    /// The attributes (a constant empty slice when there are none, so that
+    /// their handling compiles away).
+    fn as_slice(&self) -> &[KeyValue];
+    /// The attributes, for the duration point; `None` when there are none.
+    fn into_boxed(self) -> Option<Box<[KeyValue]>>;
 }
 
 impl MetricAttributes for NoMetricAttributes {
     #[inline(always)]
-    fn into_vec(self) -> Vec<KeyValue> {
-        Vec::new()
+    fn as_slice(&self) -> &[KeyValue] {
+        &[]
+    }
+
+    #[inline(always)]
+    fn into_boxed(self) -> Option<Box<[KeyValue]>> {
+        None
     }
 }
 
 impl<const N: usize> MetricAttributes for [KeyValue; N] {
+    #[inline(always)]
+    fn as_slice(&self) -> &[KeyValue] {
+        self
+    }
+
     #[inline]
-    fn into_vec(self) -> Vec<KeyValue> {
-        let mut v = Vec::with_capacity(N + 3);
-        v.extend(self);
-        v
+    fn into_boxed(self) -> Option<Box<[KeyValue]>> {
+        (N > 0).then(|| Box::new(self) as Box<[KeyValue]>)
     }
 }
 
@@ -155,21 +165,21 @@ pub struct SpanLinks(Vec<Link>);
 
 /// The links a span is created with.
 pub trait Links {
-    /// The links, `None` when there are none.
-    fn into_links(self) -> Option<Vec<Link>>;
+    /// Gives the span builder the links, if there are any.
+    fn set_on(self, builder: &mut opentelemetry::trace::SpanBuilder);
 }
 
 impl Links for NoLinks {
     #[inline(always)]
-    fn into_links(self) -> Option<Vec<Link>> {
-        None
-    }
+    fn set_on(self, _: &mut opentelemetry::trace::SpanBuilder) {}
 }
 
 impl Links for SpanLinks {
     #[inline]
-    fn into_links(self) -> Option<Vec<Link>> {
-        (!self.0.is_empty()).then_some(self.0)
+    fn set_on(self, builder: &mut opentelemetry::trace::SpanBuilder) {
+        if !self.0.is_empty() {
+            builder.links = Some(self.0);
+        }
     }
 }
 

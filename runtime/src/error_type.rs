@@ -26,8 +26,15 @@
 //! iOS, FreeBSD, Windows and WebAssembly (where it needs the module's
 //! constructors to run, as with `wasm-bindgen`); elsewhere the list is empty
 //! and derived types inside erased errors fall back to the root-cause rule.
-//! Generic types, and types that implement `ErrorType` by hand, are not in
-//! the list.
+//! Types that implement `ErrorType` by hand join the list with
+//! `register_error_type!` (the crate registers `sqlx::Error` so, feature
+//! `sqlx`); generic types are not in it.
+//!
+//! # Transparent fields without `ErrorType`
+//!
+//! `#[error_type(transparent)]` over a field whose type has no `ErrorType`
+//! applies `field_error_type` to it when it is a `std::error::Error`, and
+//! reports its type's name otherwise (the probes `TransparentField`).
 
 use std::any::type_name;
 use std::borrow::Cow;
@@ -213,20 +220,53 @@ std_errors! {
 /// The `error.type` of a type-erased error, `None` when nothing along its
 /// chain tells one (the caller then reports [`OTHER`] or its own fallback).
 pub(crate) fn erased_error_type(error: &(dyn Error + 'static)) -> Option<Cow<'static, str>> {
+    match walk(error) {
+        Ok(known) => Some(known),
+        Err(root) => root_type_name(root),
+    }
+}
+
+/// The first known value along the chain, else the root cause.
+fn walk<'a>(
+    error: &'a (dyn Error + 'static),
+) -> Result<Cow<'static, str>, &'a (dyn Error + 'static)> {
     let mut root = error;
     let mut current = Some(error);
     for _ in 0..SOURCE_DEPTH_LIMIT {
         let Some(e) = current else { break };
         if let Some(known) = known(e) {
-            return Some(known);
+            return Ok(known);
         }
         root = e;
         current = e.source();
     }
+    Err(root)
+}
+
+/// The root cause's type: a std error's public path, else the first
+/// identifier of its `Debug` output.
+fn root_type_name(root: &(dyn Error + 'static)) -> Option<Cow<'static, str>> {
     if let Some(name) = std_error_name(root) {
         return Some(Cow::Borrowed(name));
     }
     debug_type_name(root).map(Cow::Owned)
+}
+
+/// The `error.type` of a field of `#[error_type(transparent)]` whose type
+/// implements `std::error::Error` but not [`ErrorType`]: the type-erased rule
+/// on it (the first derived, registered or `std::io::Error` value along its
+/// `source()` chain, the field itself first), else, when the field is its own
+/// root cause, its type's public path (`std::num::ParseIntError`,
+/// `serde_json::error::Error`), else the root cause's type, else the field's
+/// type's path.
+pub fn field_error_type<F: Error + 'static>(field: &F) -> Cow<'static, str> {
+    let error: &(dyn Error + 'static) = field;
+    match walk(error) {
+        Ok(known) => known,
+        Err(root) if !std::ptr::addr_eq(root, error) => root_type_name(root)
+            .unwrap_or_else(|| Cow::Borrowed(public_type_name(type_name::<F>()))),
+        Err(_) => Cow::Borrowed(public_type_name(type_name::<F>())),
+    }
 }
 
 /// The value of one error of a chain when its type is known: a derived
@@ -256,7 +296,7 @@ fn debug_type_name(error: &(dyn Error + 'static)) -> Option<String> {
 
 /// A `fmt::Write` that keeps the leading identifier of what is written, on
 /// the stack, and stops the formatting at the first other character.
-struct Identifier {
+pub(crate) struct Identifier {
     buf: [u8; Identifier::MAX],
     len: usize,
     /// The identifier ended (or was too long): refuse further writes.
@@ -267,7 +307,7 @@ struct Identifier {
 impl Identifier {
     const MAX: usize = 128;
 
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Identifier {
             buf: [0; Identifier::MAX],
             len: 0,
@@ -276,7 +316,7 @@ impl Identifier {
         }
     }
 
-    fn get(&self) -> Option<&str> {
+    pub(crate) fn get(&self) -> Option<&str> {
         let s = std::str::from_utf8(&self.buf[..self.len]).ok()?;
         // The longest prefix made of `::`-separated identifiers.
         let mut end = 0;
@@ -352,6 +392,7 @@ impl ErrorType for dyn Error + Send + Sync + 'static {
 
 /// As for `dyn Error`, over the error's chain (the outermost context first).
 #[cfg(feature = "anyhow")]
+#[cfg_attr(docsrs, doc(cfg(feature = "anyhow")))]
 impl ErrorType for anyhow::Error {
     fn error_type(&self) -> Cow<'static, str> {
         erased_error_type(&**self).unwrap_or(Cow::Borrowed(OTHER))
@@ -360,6 +401,7 @@ impl ErrorType for anyhow::Error {
 
 /// As for `dyn Error`, over the report's chain (the outermost context first).
 #[cfg(feature = "eyre")]
+#[cfg_attr(docsrs, doc(cfg(feature = "eyre")))]
 impl ErrorType for eyre::Report {
     fn error_type(&self) -> Cow<'static, str> {
         erased_error_type(&**self).unwrap_or(Cow::Borrowed(OTHER))
@@ -415,6 +457,54 @@ impl<T: ?Sized> ViaNoDowncast for &Downcast<T> {
     #[inline]
     fn ie_downcast(&self, _: &(dyn Error + 'static)) -> Option<Cow<'static, str>> {
         None
+    }
+}
+
+// ------------------------------------------------------------- transparent
+
+/// Wraps the field of a `#[error_type(transparent)]` variant or struct for
+/// the probes below; call them as
+/// `(&&&TransparentField(field)).ie_field_error_type()`.
+#[derive(Debug)]
+pub struct TransparentField<'a, F: ?Sized>(pub &'a F);
+
+/// The field's [`ErrorType`].
+pub trait ViaFieldErrorType {
+    /// The field's `error.type`.
+    fn ie_field_error_type(&self) -> Cow<'static, str>;
+}
+
+impl<F: ErrorType + ?Sized> ViaFieldErrorType for &&TransparentField<'_, F> {
+    #[inline]
+    fn ie_field_error_type(&self) -> Cow<'static, str> {
+        self.0.error_type()
+    }
+}
+
+/// A field that is a `std::error::Error` without [`ErrorType`]:
+/// the type-erased rule on it, or its type's path.
+pub trait ViaFieldError {
+    /// The field's `error.type`.
+    fn ie_field_error_type(&self) -> Cow<'static, str>;
+}
+
+impl<F: Error + 'static> ViaFieldError for &TransparentField<'_, F> {
+    #[inline]
+    fn ie_field_error_type(&self) -> Cow<'static, str> {
+        field_error_type(self.0)
+    }
+}
+
+/// Any other field: its type's name.
+pub trait ViaFieldTypeName {
+    /// The field type's public path.
+    fn ie_field_error_type(&self) -> Cow<'static, str>;
+}
+
+impl<F: ?Sized> ViaFieldTypeName for TransparentField<'_, F> {
+    #[inline]
+    fn ie_field_error_type(&self) -> Cow<'static, str> {
+        Cow::Borrowed(public_type_name(type_name::<F>()))
     }
 }
 
@@ -641,6 +731,52 @@ mod tests {
         for name in STD_ERROR_NAMES {
             assert!(name.starts_with("std::"));
         }
+    }
+
+    #[test]
+    fn transparent_fields_without_error_type() {
+        // ErrorType first.
+        let io = io::Error::from(io::ErrorKind::NotFound);
+        assert_eq!(
+            (&&&TransparentField(&io)).ie_field_error_type(),
+            "std::io::ErrorKind::NotFound"
+        );
+        // An error without it, its own root cause: its type's public path,
+        // not its Debug identifier.
+        let parse = "x".parse::<u8>().unwrap_err();
+        assert_eq!(
+            (&&&TransparentField(&parse)).ie_field_error_type(),
+            "std::num::ParseIntError"
+        );
+        let root = Wrapper("alone", None);
+        assert_eq!(
+            (&&&TransparentField(&root)).ie_field_error_type(),
+            type_name::<Wrapper>()
+        );
+        // Its chain: a known error along it, else the root cause's type.
+        let over_io = wrap("a", io::Error::from(io::ErrorKind::TimedOut));
+        assert_eq!(
+            (&&&TransparentField(&over_io)).ie_field_error_type(),
+            "std::io::ErrorKind::TimedOut"
+        );
+        let over_derived = wrap("a", Registered::Timeout);
+        assert_eq!(
+            (&&&TransparentField(&over_derived)).ie_field_error_type(),
+            "registered_timeout"
+        );
+        let over_parse = wrap("a", "x".parse::<f64>().unwrap_err());
+        assert_eq!(
+            (&&&TransparentField(&over_parse)).ie_field_error_type(),
+            "std::num::ParseFloatError"
+        );
+        // A string root cause has no type: the field's.
+        let over_string = Wrapper("a", Some("just text".into()));
+        assert_eq!(
+            (&&&TransparentField(&over_string)).ie_field_error_type(),
+            type_name::<Wrapper>()
+        );
+        // Not an error: its type name.
+        assert_eq!((&&&TransparentField(&7u8)).ie_field_error_type(), "u8");
     }
 
     #[test]

@@ -11,7 +11,7 @@ use opentelemetry::trace::{SpanBuilder, SpanRef, Status, TraceContextExt, Tracer
 use opentelemetry::{Context, KeyValue, Value};
 use opentelemetry_semantic_conventions::attribute;
 
-use crate::classify::{Failure, Verdict};
+use crate::classify::{Failure, Message, Verdict};
 use crate::entry::{After, Entry, Links, MetricAttributes, Parent, SpanAttributes};
 use crate::exception::{self, Below, ExceptionRecord, Pending, MESSAGE_LIMIT};
 use crate::site::{CallSite, Kind, State, CODE_FUNCTION_NAME, ERROR_TYPE};
@@ -49,9 +49,9 @@ pub struct Frame {
     /// then ends at `span_start + (monotonic) elapsed`, so its duration is
     /// exactly the histogram point's (see [`CallSite::start`]).
     span_start: Option<SystemTime>,
-    /// `metric_attributes(..)`, for the duration point (empty, unallocated,
-    /// without them).
-    metric_attributes: Vec<KeyValue>,
+    /// `metric_attributes(..)`, for the duration point (`None` without them,
+    /// or without a meter).
+    metric_attributes: Option<Box<[KeyValue]>>,
     /// This call records nothing at all.
     inert: bool,
     /// The capture this call goes to (feature `testing`).
@@ -96,10 +96,16 @@ impl CallSite {
         let wall = (timed && state.tracer.is_some() && LAST_SPAN_RECORDED.get())
             .then(opentelemetry::time::now);
         let start = timed.then(Instant::now);
-        let metric_attributes = metric_attributes.into_vec();
         let (cx, span_start) = match &state.tracer {
             Some(tracer) => parent.with(|parent| {
-                self.start_span(tracer, parent, attributes, &metric_attributes, links, wall)
+                self.start_span(
+                    tracer,
+                    parent,
+                    attributes,
+                    metric_attributes.as_slice(),
+                    links,
+                    wall,
+                )
             }),
             None => (None, None),
         };
@@ -108,7 +114,12 @@ impl CallSite {
             cx,
             start,
             span_start,
-            metric_attributes,
+            // Kept for the duration point only.
+            metric_attributes: if timed {
+                metric_attributes.into_boxed()
+            } else {
+                None
+            },
             inert: false,
             #[cfg(feature = "testing")]
             capture: None,
@@ -137,11 +148,10 @@ impl CallSite {
         let timed = state.histogram.is_some();
         let wall = (timed && state.tracer.is_some()).then(opentelemetry::time::now);
         let start = timed.then(Instant::now);
-        let metric_attributes = metric_attributes.into_vec();
         let (cx, recording) = parent.with(|parent| {
             capture.start_span(
                 state.tracer.as_ref(),
-                self.span_builder(&metric_attributes, links, wall),
+                self.span_builder(metric_attributes.as_slice(), links, wall),
                 parent,
                 || attributes.evaluate(),
             )
@@ -151,7 +161,8 @@ impl CallSite {
             cx: Some(cx),
             start,
             span_start: wall.filter(|_| recording),
-            metric_attributes,
+            // Kept for the capture's point too.
+            metric_attributes: metric_attributes.into_boxed(),
             inert: false,
             capture: Some(capture),
         }
@@ -177,14 +188,17 @@ impl CallSite {
         // the caller's allocations.
         let mut initial = Vec::with_capacity(2 + metric_attributes.len());
         initial.push(KeyValue::new(CODE_FUNCTION_NAME, self.info.function));
-        initial.extend_from_slice(metric_attributes);
+        if !metric_attributes.is_empty() {
+            initial.extend_from_slice(metric_attributes);
+        }
         builder.attributes = Some(initial);
-        builder.links = links.into_links();
+        links.set_on(&mut builder);
         builder
     }
 
     /// The span, child of `parent`, started at `wall` when given; returns its
     /// context and, when it records, `wall`.
+    #[inline]
     fn start_span<A: SpanAttributes, L: Links>(
         &'static self,
         tracer: &opentelemetry::global::BoxedTracer,
@@ -244,7 +258,7 @@ impl Frame {
             cx: None,
             start: None,
             span_start: None,
-            metric_attributes: Vec::new(),
+            metric_attributes: None,
             inert: true,
             #[cfg(feature = "testing")]
             capture: None,
@@ -316,7 +330,7 @@ impl Frame {
         // expansion's own code around it cannot panic.
         after(out, &mut hooks);
         let status = hooks.status;
-        self.finish(verdict, below, false, outermost, status);
+        self.finish(verdict, below, false, outermost, status.as_ref());
     }
 
     /// Records a panic that is unwinding out of this call.
@@ -328,7 +342,7 @@ impl Frame {
         outermost: bool,
     ) {
         let message = exception::panic_message(payload);
-        let message: Option<&dyn std::fmt::Display> = message.as_ref().map(|m| m as _);
+        let message = message.as_ref().map(|m| Message::Display(m));
         self.finish(
             Verdict::Failure(Failure {
                 error_type: Cow::Borrowed(PANIC),
@@ -353,12 +367,24 @@ impl Frame {
         below: Below,
         panicked: bool,
         outermost: bool,
-        status: Option<KeyValue>,
+        status: Option<&KeyValue>,
     ) {
-        let metric = MetricPoint {
-            attributes: std::mem::take(&mut self.metric_attributes),
-            status,
-        };
+        self.finish_inner(verdict, below, panicked, outermost, status);
+        // A finished frame is forgotten: free the `metric_attributes` now.
+        if self.metric_attributes.is_some() {
+            self.metric_attributes = None;
+        }
+    }
+
+    #[inline(always)]
+    fn finish_inner(
+        &mut self,
+        verdict: Verdict<'_>,
+        below: Below,
+        panicked: bool,
+        outermost: bool,
+        metric: Option<&KeyValue>,
+    ) {
         let elapsed = self.start.take().map(|start| start.elapsed());
         let timing = Timing {
             seconds: elapsed.map(|d| d.as_secs_f64()),
@@ -463,7 +489,7 @@ impl Frame {
         &self,
         state: &'static State,
         cx: Option<&Context>,
-        (timing, metric): (Timing, MetricPoint),
+        (timing, metric): (Timing, Option<&KeyValue>),
         failure: &Failure<'_>,
         raised: Raised,
         below: Below,
@@ -501,7 +527,7 @@ impl Frame {
         };
         let mut message = match failure.message {
             Some(m) if info.description && (recording || sink.is_some()) => {
-                Some(exception::bounded_display(m, MESSAGE_LIMIT))
+                Some(exception::bounded_display(&m, MESSAGE_LIMIT))
             }
             _ => None,
         };
@@ -574,7 +600,7 @@ impl Frame {
         &self,
         state: &'static State,
         cx: Option<&Context>,
-        (timing, metric): (Timing, MetricPoint),
+        (timing, metric): (Timing, Option<&KeyValue>),
         failure: &Failure<'_>,
         below: Below,
     ) {
@@ -605,7 +631,7 @@ impl Frame {
             if let Some(sink) = sink {
                 let message = match failure.message {
                     Some(m) if info.description => {
-                        Some(exception::bounded_display(m, MESSAGE_LIMIT))
+                        Some(exception::bounded_display(&m, MESSAGE_LIMIT))
                     }
                     _ => None,
                 };
@@ -624,48 +650,90 @@ impl Frame {
         self.record_duration(state, timing.seconds, None, metric);
     }
 
-    /// Whether this call is captured (feature `testing`).
-    #[inline(always)]
-    fn is_captured(&self) -> bool {
-        #[cfg(feature = "testing")]
-        return self.capture.is_some();
-        #[cfg(not(feature = "testing"))]
-        false
-    }
-
-    /// The duration point: `code.function.name` on the default metric, the
-    /// `metric_attributes(..)`, a protocol status and `error.type`.
+    /// The duration point: `code.function.name` on the default metric,
+    /// `error.type`, and the `metric_attributes(..)` and a protocol `status`
+    /// when there are any.
     #[inline]
     fn record_duration(
         &self,
         state: &State,
         elapsed: Option<f64>,
         error_type: Option<Value>,
-        metric: MetricPoint,
+        status: Option<&KeyValue>,
+    ) {
+        #[cfg(feature = "testing")]
+        if self.capture.is_some() {
+            return self.record_duration_captured(state, elapsed, error_type, status);
+        }
+        let (Some(histogram), Some(seconds)) = (&state.histogram, elapsed) else {
+            return;
+        };
+        if self.metric_attributes.is_some() || status.is_some() {
+            return self.record_duration_with(histogram, seconds, error_type, status);
+        }
+        let base = self.site.metric_base();
+        match (base, error_type) {
+            (Some(b), Some(e)) => histogram.record(seconds, &[b, KeyValue::new(ERROR_TYPE, e)]),
+            (Some(b), None) => histogram.record(seconds, &[b]),
+            (None, Some(e)) => histogram.record(seconds, &[KeyValue::new(ERROR_TYPE, e)]),
+            (None, None) => histogram.record(seconds, &[]),
+        }
+    }
+
+    /// [`Frame::record_duration`] with `metric_attributes` or a status.
+    #[cold]
+    #[inline(never)]
+    fn record_duration_with(
+        &self,
+        histogram: &opentelemetry::metrics::Histogram<f64>,
+        seconds: f64,
+        error_type: Option<Value>,
+        status: Option<&KeyValue>,
+    ) {
+        self.point_attributes(error_type, status, |attributes| {
+            histogram.record(seconds, attributes);
+        });
+    }
+
+    /// [`Frame::record_duration`] of a captured call (feature `testing`):
+    /// the capture and the histogram, if any, get the same attributes.
+    #[cfg(feature = "testing")]
+    #[cold]
+    #[inline(never)]
+    fn record_duration_captured(
+        &self,
+        state: &State,
+        elapsed: Option<f64>,
+        error_type: Option<Value>,
+        status: Option<&KeyValue>,
     ) {
         let point = state.histogram.as_ref().zip(elapsed);
-        if point.is_none() && !self.is_captured() {
-            return;
-        }
-        // The one place the point's attributes are made: the histogram and a
-        // capture get the same.
-        let record = |attributes: &[KeyValue]| {
-            #[cfg(feature = "testing")]
+        self.point_attributes(error_type, status, |attributes| {
             if let Some(capture) = &self.capture {
                 capture.metric(self.site.info.metric_name(), attributes);
             }
             if let Some((histogram, seconds)) = point {
                 histogram.record(seconds, attributes);
             }
-        };
+        });
+    }
+
+    /// The duration point's attributes, in the order the histogram gets
+    /// them (the same as [`Frame::record_duration`]'s fast path): the
+    /// `metric_attributes(..)`, `code.function.name` on the default metric,
+    /// the status, `error.type`.
+    #[inline(always)]
+    fn point_attributes(
+        &self,
+        error_type: Option<Value>,
+        status: Option<&KeyValue>,
+        record: impl FnOnce(&[KeyValue]),
+    ) {
         let base = self.site.metric_base();
         let error_type = error_type.map(|e| KeyValue::new(ERROR_TYPE, e));
-        let MetricPoint {
-            mut attributes,
-            status,
-        } = metric;
-        if attributes.capacity() == 0 {
-            // No `metric_attributes`: no allocation.
+        let Some(given) = self.metric_attributes.as_deref() else {
+            // A status alone: no allocation.
+            let status = status.cloned();
             match (base, status, error_type) {
                 (None, None, None) => record(&[]),
                 (Some(a), None, None) | (None, Some(a), None) | (None, None, Some(a)) => {
@@ -676,21 +744,24 @@ impl Frame {
                 }
                 (Some(a), Some(b), Some(c)) => record(&[a, b, c]),
             }
-        } else {
-            attributes.extend(base);
-            attributes.extend(status);
-            attributes.extend(error_type);
-            record(&attributes);
-        }
+            return;
+        };
+        let mut attributes = Vec::with_capacity(given.len() + 3);
+        attributes.extend_from_slice(given);
+        attributes.extend(base);
+        attributes.extend(status.cloned());
+        attributes.extend(error_type);
+        record(&attributes);
     }
-}
 
-/// What the duration point carries besides `error.type`.
-struct MetricPoint {
-    /// `metric_attributes(..)`; unallocated without them.
-    attributes: Vec<KeyValue>,
-    /// A protocol flag's status attribute.
-    status: Option<KeyValue>,
+    /// Whether this call is captured (feature `testing`).
+    #[inline(always)]
+    fn is_captured(&self) -> bool {
+        #[cfg(feature = "testing")]
+        return self.capture.is_some();
+        #[cfg(not(feature = "testing"))]
+        false
+    }
 }
 
 /// What a failure raised, which decides whether it is an exception to log.

@@ -59,31 +59,36 @@ use crate::exception::{self, Below, Held};
 use crate::frame::Frame;
 use crate::site::CallSite;
 
-/// A future instrumented as one call of an `async` instrumented function.
-///
-/// The span starts and the clock starts at the **first poll** (for an
-/// `async fn` that is when its body starts running; creating the future does
-/// nothing), and both stop when the inner future completes. During every poll
-/// the span is the current OpenTelemetry context, so instrumented calls
-/// awaited inside nest under it on whatever thread the poll runs; no context
-/// guard is held across an `.await`. A panic inside a poll is recorded once
-/// and continues unchanged. Dropped before completion (cancellation), the
-/// future ends its span with status Unset and records no duration.
-#[derive(Debug)]
-#[must_use = "futures do nothing unless polled"]
-pub struct Instrumented<F, C, E, H> {
-    fut: F,
-    site: &'static CallSite,
-    /// What the call starts with (see [`Entry`](crate::__private::Entry)),
-    /// until its first poll.
-    entry: Option<E>,
-    frame: Option<Frame>,
-    /// The classification and after-call closures, until completion.
-    hooks: Option<(C, H)>,
-    /// What the last instrumented call inside left, kept between polls; a
-    /// record pending there when the future is dropped (cancelled) is
-    /// emitted then.
-    below: Held,
+pin_project_lite::pin_project! {
+    /// A future instrumented as one call of an `async` instrumented function.
+    ///
+    /// The span starts and the clock starts at the **first poll** (for an
+    /// `async fn` that is when its body starts running; creating the future does
+    /// nothing), and both stop when the inner future completes. During every poll
+    /// the span is the current OpenTelemetry context, so instrumented calls
+    /// awaited inside nest under it on whatever thread the poll runs; no context
+    /// guard is held across an `.await`. A panic inside a poll is recorded once
+    /// and continues unchanged. Dropped before completion (cancellation), the
+    /// future ends its span with status Unset and records no duration.
+    #[derive(Debug)]
+    #[must_use = "futures do nothing unless polled"]
+    pub struct Instrumented<F, C, E, H> {
+        // The only structurally pinned field (`pin-project-lite` projects it);
+        // the others are moved freely.
+        #[pin]
+        fut: F,
+        site: &'static CallSite,
+        // What the call starts with (see [`Entry`](crate::__private::Entry)),
+        // until its first poll.
+        entry: Option<E>,
+        frame: Option<Frame>,
+        // The classification and after-call closures, until completion.
+        hooks: Option<(C, H)>,
+        // What the last instrumented call inside left, kept between polls; a
+        // record pending there when the future is dropped (cancelled) is
+        // emitted then.
+        below: Held,
+    }
 }
 
 impl CallSite {
@@ -128,17 +133,14 @@ where
 
     #[inline]
     fn poll(self: Pin<&mut Self>, task: &mut std::task::Context<'_>) -> Poll<F::Output> {
-        // SAFETY: `fut` is structurally pinned: it is never moved out of
-        // `self`, and `Instrumented` has no `Drop` impl and no `Unpin` impl of
-        // its own. The other fields are not pinned and may be moved freely.
-        let this = unsafe { self.get_unchecked_mut() };
-        let fut = unsafe { Pin::new_unchecked(&mut this.fut) };
+        let this = self.project();
+        let fut = this.fut;
         if this.frame.is_none() && this.site.state().is_inert() && !capturing() {
             // Nothing listens: no frame at all, just the inner future.
             return fut.poll(task);
         }
         if let Some(entry) = this.entry.take() {
-            this.frame = Some(entry.start(this.site));
+            *this.frame = Some(entry.start(this.site));
         }
         let frame = match this.frame.as_mut() {
             Some(frame) if !frame.is_inert() => frame,

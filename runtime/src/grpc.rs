@@ -43,13 +43,12 @@
 //! ```
 
 use std::borrow::Cow;
-use std::fmt;
 
 use opentelemetry::KeyValue;
 use opentelemetry_semantic_conventions::attribute::RPC_RESPONSE_STATUS_CODE;
 use tonic::{Code, Status};
 
-use crate::classify::Probe;
+use crate::classify::{Message, Probe};
 use crate::ErrorType;
 
 /// The code's name as the conventions spell it: `"OK"`, `"NOT_FOUND"`,
@@ -77,6 +76,7 @@ pub fn code_name(code: Code) -> &'static str {
 }
 
 /// `error.type` of a gRPC status: its code's name (`"UNAVAILABLE"`).
+#[cfg_attr(docsrs, doc(cfg(feature = "tonic")))]
 impl ErrorType for Status {
     #[inline]
     fn error_type(&self) -> Cow<'static, str> {
@@ -150,16 +150,16 @@ impl crate::protocol::Protocol for crate::protocol::Grpc {
     type Status = Code;
 
     #[inline]
-    fn is_failure(side: crate::protocol::Side, code: Code) -> bool {
+    fn is_failure(side: crate::protocol::Side, code: &Code) -> bool {
         match side {
-            crate::protocol::Side::Server => is_server_failure(code),
-            crate::protocol::Side::Client => code != Code::Ok,
+            crate::protocol::Side::Server => is_server_failure(*code),
+            crate::protocol::Side::Client => *code != Code::Ok,
         }
     }
 
     #[inline]
-    fn error_type(code: Code) -> &'static str {
-        code_name(code)
+    fn error_type(code: &Code) -> Cow<'static, str> {
+        Cow::Borrowed(code_name(*code))
     }
 
     #[inline]
@@ -205,24 +205,6 @@ pub fn response_attributes<T>(returned: &Result<T, Status>) -> [KeyValue; 1] {
     [KeyValue::new(RPC_RESPONSE_STATUS_CODE, code_name(code))]
 }
 
-/// A status displayed as its message alone.
-#[repr(transparent)]
-struct Message(Status);
-
-impl Message {
-    fn of(status: &Status) -> &Message {
-        // SAFETY: `Message` is a `repr(transparent)` wrapper of `Status`: the
-        // two have the same layout, and the reference keeps its lifetime.
-        unsafe { &*(status as *const Status).cast::<Message>() }
-    }
-}
-
-impl fmt::Display for Message {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.0.message())
-    }
-}
-
 impl<'a> Probe<'a, Status> {
     /// The description of a failed gRPC call: the status message alone (none
     /// when it is empty). An inherent method, so the expansion's
@@ -230,9 +212,9 @@ impl<'a> Probe<'a, Status> {
     /// repeats the code (`code: 'Internal error', message: "..."`), already
     /// in `error.type`.
     #[inline]
-    pub fn ie_message(&self) -> Option<&'a dyn fmt::Display> {
+    pub fn ie_message(&self) -> Option<Message<'a>> {
         let status: &'a Status = self.0;
-        (!status.message().is_empty()).then(|| Message::of(status) as &'a dyn fmt::Display)
+        (!status.message().is_empty()).then(|| Message::Text(status.message()))
     }
 }
 
@@ -279,7 +261,7 @@ mod tests {
         #[allow(unused_imports)]
         use crate::classify::ViaDisplay as _;
         let status = Status::internal("disk on fire");
-        let message = (&Probe(&status)).ie_message().map(ToString::to_string);
+        let message = (&Probe(&status)).ie_message().map(|m| m.to_string());
         assert_eq!(message.as_deref(), Some("disk on fire"));
         assert!(status.to_string().contains("Internal error"));
         assert!((&Probe(&Status::internal(""))).ie_message().is_none());

@@ -53,7 +53,7 @@ use ::http::{response, HeaderMap, Response, StatusCode};
 use opentelemetry::{global, Context, KeyValue};
 use opentelemetry_http::{HeaderExtractor, HeaderInjector};
 
-use crate::classify::Probe;
+use crate::classify::{Message, Probe};
 use opentelemetry_semantic_conventions::attribute::HTTP_RESPONSE_STATUS_CODE;
 
 use crate::cardinality::OTHER;
@@ -137,7 +137,7 @@ impl crate::protocol::Protocol for crate::protocol::Http {
     type Status = StatusCode;
 
     #[inline]
-    fn is_failure(side: crate::protocol::Side, status: StatusCode) -> bool {
+    fn is_failure(side: crate::protocol::Side, status: &StatusCode) -> bool {
         match side {
             crate::protocol::Side::Server => status.is_server_error(),
             crate::protocol::Side::Client => status.as_u16() >= 400,
@@ -145,8 +145,8 @@ impl crate::protocol::Protocol for crate::protocol::Http {
     }
 
     #[inline]
-    fn error_type(status: StatusCode) -> &'static str {
-        error_type(status)
+    fn error_type(status: &StatusCode) -> std::borrow::Cow<'static, str> {
+        std::borrow::Cow::Borrowed(error_type(*status))
     }
 
     #[inline]
@@ -172,9 +172,9 @@ impl<'a, T: Display> Probe<'a, (StatusCode, T)> {
     /// expansion's `(&Probe(e)).ie_message()` picks it; a tuple has no
     /// `Display` of its own.
     #[inline]
-    pub fn ie_message(&self) -> Option<&'a dyn Display> {
+    pub fn ie_message(&self) -> Option<Message<'a>> {
         let message: &'a T = &self.0 .1;
-        Some(message)
+        Some(Message::Display(message))
     }
 }
 
@@ -243,6 +243,7 @@ pub fn response_attributes<R: ResponseStatus + ?Sized>(returned: &R) -> Option<K
 }
 
 #[cfg(feature = "reqwest")]
+#[cfg_attr(docsrs, doc(cfg(feature = "reqwest")))]
 impl ResponseStatus for reqwest::Response {
     #[inline]
     fn response_status(&self) -> Option<StatusCode> {
@@ -254,6 +255,7 @@ impl ResponseStatus for reqwest::Response {
 /// (`error_for_status`); `None` for the others (a refused connection, a
 /// timeout).
 #[cfg(feature = "reqwest")]
+#[cfg_attr(docsrs, doc(cfg(feature = "reqwest")))]
 impl ResponseStatus for reqwest::Error {
     #[inline]
     fn response_status(&self) -> Option<StatusCode> {
@@ -267,6 +269,7 @@ impl ResponseStatus for reqwest::Error {
 /// (a refused connection: `std::io::ErrorKind::ConnectionRefused`), and
 /// `reqwest::Error` only for an error without a cause.
 #[cfg(feature = "reqwest")]
+#[cfg_attr(docsrs, doc(cfg(feature = "reqwest")))]
 impl crate::ErrorType for reqwest::Error {
     fn error_type(&self) -> std::borrow::Cow<'static, str> {
         use std::borrow::Cow;

@@ -69,8 +69,9 @@
 //!
 //! | the error | `error.type` |
 //! |---|---|
-//! | your type with `#[derive(ErrorType)]` | the variant's name in `snake_case` (`not_found`), or its `#[error_type("...")]`; with `#[error_type(transparent)]`, the one field's value; a struct: its literal, else its type name |
+//! | your type with `#[derive(ErrorType)]` | the variant's name in `snake_case` (`not_found`), or its `#[error_type("...")]`; with `#[error_type(transparent)]`, the one field's value (its [`ErrorType`], else the type-erased rule below on it); with `#[error_type(with = f)]`, `f(&field)`; a struct: its literal, else its type name |
 //! | your type implementing [`ErrorType`] | what it returns |
+//! | `sqlx::Error` (feature `sqlx`) | the database's code when it answered (`"2067"`, `"23505"`), the `std::io::ErrorKind::<Kind>` of an I/O error, else the variant's name in `snake_case` (`row_not_found`, `pool_timed_out`, `pool_closed`, …): see the module `db` |
 //! | `std::io::Error` | `std::io::ErrorKind::<Kind>`: `std::io::ErrorKind::NotFound`, `std::io::ErrorKind::PermissionDenied`, … (an `ErrorKind::Other` error wrapping a payload with a known value, `io::Error::other(e)`, reports that value) |
 //! | `Box<dyn Error>` (also `+ Send`, `+ Send + Sync`), `anyhow::Error` (feature `anyhow`), `eyre::Report` (feature `eyre`) | see [type-erased errors](#type-erased-errors) |
 //! | a std error type without [`ErrorType`] | its public path: `std::num::ParseIntError`, `std::num::ParseFloatError`, `std::num::TryFromIntError`, `std::str::ParseBoolError`, `std::str::Utf8Error`, `std::string::FromUtf8Error`, `std::string::FromUtf16Error`, `std::char::ParseCharError`, `std::char::CharTryFromError`, `std::char::TryFromCharError`, `std::array::TryFromSliceError`, `std::fmt::Error`, `std::net::AddrParseError`, `std::time::SystemTimeError`, `std::time::TryFromFloatSecsError`, `std::sync::mpsc::{RecvError, TryRecvError, RecvTimeoutError}`, `std::ffi::{NulError, FromBytesWithNulError, FromBytesUntilNulError, FromVecWithNulError, IntoStringError}`, `std::env::{VarError, JoinPathsError}`, `std::path::StripPrefixError`, `std::cell::{BorrowError, BorrowMutError}`, `std::alloc::LayoutError`, `std::collections::TryReserveError`, `std::thread::AccessError` |
@@ -89,7 +90,9 @@
 //! the first error along the `source()` chain, outermost first (`anyhow`'s
 //! context first), that has a known value:
 //!
-//! 1. a type with `#[derive(ErrorType)]`: its value;
+//! 1. a type with `#[derive(ErrorType)]`, a hand-written [`ErrorType`]
+//!    registered with [`register_error_type!`], or `sqlx::Error` (feature
+//!    `sqlx`): its value;
 //! 2. a `std::io::Error`: its `std::io::ErrorKind::<Kind>` value;
 //!
 //! else a value from the root cause (the last `source()`): the public path of
@@ -109,9 +112,10 @@
 //! Android, macOS, iOS, FreeBSD, Windows and WebAssembly (where the module's
 //! constructors must run, as `wasm-bindgen` does). On other platforms the
 //! list is empty and derived types inside erased errors fall back to the
-//! root-cause rule. Generic types and hand-written [`ErrorType`]
-//! implementations are not in the list (an erased error over them reports
-//! the root-cause value); their own `error.type` is unaffected.
+//! root-cause rule. A hand-written [`ErrorType`] implementation joins the
+//! list with [`register_error_type!`]`(MyError)`; generic types are not in
+//! it (an erased error over them reports the root-cause value); their own
+//! `error.type` is unaffected.
 //!
 //! Which errors count depends on the caller's context, so it is configured
 //! per function: `ok_if` (an `Err` that is handled), `error_if` (an `Ok` value
@@ -170,11 +174,16 @@
 //! Tracer and meter come from `opentelemetry::global`, with an
 //! instrumentation scope named after the annotated crate (`CARGO_PKG_NAME`,
 //! `CARGO_PKG_VERSION`). They are resolved at the first call of each
-//! instrumented function and kept: **install the providers before the first
-//! call**. A function that found neither provider at its first call records
-//! no span and no metric; it still emits its exception events if a global
-//! `tracing` subscriber was set by then (a console subscriber shows escaped
-//! errors without any OpenTelemetry setup), and otherwise records nothing.
+//! instrumented function and kept. A function first called before the
+//! providers were installed (during start-up) resolves them again at its
+//! next call after `set_meter_provider`, after a global `tracing` subscriber
+//! is set, or after another instrumented function found a tracer provider at
+//! its first call, and records from then on: the setup of the README
+//! (providers, then the `tracing` bridge) loses nothing recorded after it.
+//! With neither provider, a function still emits its exception events if a
+//! global `tracing` subscriber is set (a console subscriber shows escaped
+//! errors without any OpenTelemetry setup), and otherwise records nothing, at
+//! the cost of a few loads.
 //!
 //! # Limits
 //!
@@ -213,20 +222,61 @@
 //! the `error.type` values it can report, for a snapshot test. Without the
 //! feature, neither exists nor costs anything.
 //!
+//! # Features
+//!
+//! None is enabled by default. On docs.rs each item a feature adds says
+//! "Available on crate feature ... only".
+//!
+//! | feature | adds | compiler |
+//! |---|---|---|
+//! | `anyhow` | `impl ErrorType for anyhow::Error`, its cause chain as `exception.stacktrace` | Rust 1.78 |
+//! | `eyre` | `impl ErrorType for eyre::Report`, its cause chain as `exception.stacktrace` | Rust 1.78 |
+//! | `http` | the module `http`: `server_error`, `client_error`, `response_attributes`, `ResponseStatus` for `http` 1.x responses (axum, hyper), `extract_context` and `inject_context` for trace context in headers; the `kind = .., http` flag | Rust 1.78 |
+//! | `reqwest` | `http::ResponseStatus` for `reqwest::Response` and `reqwest::Error`, `impl ErrorType for reqwest::Error` (reqwest 0.13); enables `http` | **Rust 1.88** (reqwest 0.13's dependencies) |
+//! | `tonic` | the module `grpc` (`server_handled`, `response_attributes`, `code_name`, `ResponseCode`, ...) and `impl ErrorType for tonic::Status`, for tonic 0.14; the `kind = .., grpc` flag | **Rust 1.88** (tonic 0.14's minimum) |
+//! | `testing` | the modules `testing` (`capture`, `capture_future`) and `catalog` (`entries`, `markdown`), for `[dev-dependencies]` | Rust 1.78 |
+//! | `sqlx` | the module `db` (`response_status_code`, `ResponseStatusCode`) and `impl ErrorType for sqlx::Error`, for sqlx 0.8; the `kind = client, db` flag (`db.response.status_code`) | **Rust 1.88** (sqlx 0.8's URL dependencies) |
+//!
+//! The minimum supported Rust version is **1.78** (`#[diagnostic::on_unimplemented]`
+//! on the traits behind the attribute's error messages); the `reqwest` and
+//! `tonic` features need 1.88.
+//!
 //! # HTTP and gRPC
 //!
-//! Feature `http`: the module `http`, whose `server_error`, `client_error`
-//! and `response_attributes` classify `http` 1.x responses (axum, hyper) as
-//! the HTTP conventions ask. Feature `tonic`: the module `grpc`
-//! (`server_handled`, `response_attributes`) and `ErrorType` for
-//! `tonic::Status`, as the gRPC conventions ask.
+//! The protocol flags classify a server's or a client's whole result, `Ok`
+//! or `Err`, by the status it carries, as the HTTP and gRPC conventions ask:
+//! `#[instrument_errors(kind = server, http)]` (feature `http`; a `5xx` is a
+//! failure, any other status is not; a client: `>= 400`) and
+//! `#[instrument_errors(kind = server, grpc)]` (feature `tonic`). An `Err`
+//! whose status is not a failure is handled (status Unset, a `DEBUG`
+//! record); a failed one keeps its own `ErrorType` value, else the status's;
+//! the status goes on the span and the duration point
+//! (`http.response.status_code`, `rpc.response.status_code`). The status is
+//! read from any `http::ResponseStatus` or `grpc::ResponseCode` type, yours
+//! included. `metric_attributes(..)` puts `http.route` and the like on span
+//! and duration point; `parent = http::extract_context(&headers)` and
+//! `http::inject_context` carry the trace across services. Feature
+//! `reqwest`: `reqwest::Response` and `reqwest::Error` carry their status,
+//! and `reqwest::Error` has an `error.type`.
+//!
+//! The modules `http` (feature `http`) and `grpc` (feature `tonic`) also
+//! hold the helpers for other shapes (`server_error`, `client_error`,
+//! `response_attributes`, `server_handled`), and `ErrorType` for
+//! `tonic::Status`.
 
-#![warn(missing_docs)]
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+// docs.rs (and `RUSTDOCFLAGS="--cfg docsrs" cargo +nightly doc`): every
+// feature-gated item says which feature it needs.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod cardinality;
 #[cfg(feature = "testing")]
 pub mod catalog;
 mod classify;
+#[cfg(feature = "sqlx")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sqlx")))]
+pub mod db;
 mod dispatch;
 mod entry;
 mod error_type;
@@ -235,8 +285,10 @@ pub mod exception;
 mod frame;
 mod future;
 #[cfg(feature = "tonic")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tonic")))]
 pub mod grpc;
 #[cfg(feature = "http")]
+#[cfg_attr(docsrs, doc(cfg(feature = "http")))]
 pub mod http;
 mod inline;
 mod protocol;
@@ -290,6 +342,11 @@ pub use tracing;
 /// | `error_type = f` | `Fn(&E) -> S`: the `error.type` of an error |
 /// | `description = false` | the message is sensitive: no status description, no `exception.message` |
 /// | `attributes("key" = expr, ...)` | span attributes, evaluated at entry |
+/// | `metric_attributes("key" = expr, ...)` | low-cardinality attributes on the span (at creation) and on the duration point, evaluated at entry for every call (`http.route`, `http.request.method`, ...) |
+/// | `kind = server, http` / `kind = client, http` | the `http` flag (feature `http`): the returned value, `Ok` or `Err`, is classified by its HTTP status, which goes on span and duration point as `http.response.status_code` ([HTTP and gRPC](crate#http-and-grpc)) |
+/// | `kind = server, grpc` / `kind = client, grpc` | the `grpc` flag (feature `tonic`): the same with gRPC status codes and `rpc.response.status_code` |
+/// | `parent = expr` | the span's parent, an `opentelemetry::Context` or `&Context` (`instrument_errors::http::extract_context(&headers)`), instead of the current context |
+/// | `links = expr` | the span's links, an `IntoIterator<Item = opentelemetry::trace::Link>`, evaluated at entry and given at span creation |
 /// | `result_attributes = f` | `Fn(&R) -> I`, `I: IntoIterator<Item = KeyValue>`: span attributes from the whole returned value `R`, evaluated after the call, only for a span that records (`instrument_errors::http::response_attributes` and `instrument_errors::grpc::response_attributes` are two) |
 /// | `log_level = trace \| debug \| info \| warn \| error` | severity of an exception escaping this function (the record takes the highest of the frames it escaped) |
 /// | `log = false` | no exception log record |
@@ -370,9 +427,20 @@ pub use instrument_errors_macros::instrument_errors;
 ///
 /// `#[error_type(transparent)]` on a variant (or a struct) with exactly one
 /// field gives it that field's `error.type`, so that a wrapper reports the
-/// original error; the field's type must implement [`ErrorType`] (your
-/// derived types, `std::io::Error`, `Box<dyn Error>`, `anyhow::Error`, …). It
-/// works beside thiserror's `#[error(transparent)]` and `#[from]`:
+/// original error: the field's [`ErrorType`] when its type has one (your
+/// derived types, `std::io::Error`, `Box<dyn Error>`, `anyhow::Error`,
+/// `sqlx::Error`, …); else, for a `std::error::Error` (a foreign crate's
+/// error), the [type-erased rule](crate#type-erased-errors) on it: the first
+/// derived, registered or I/O error along its `source()` chain, the field
+/// first, else the field type's path when it is its own root cause
+/// (`std::num::ParseIntError`), else the root cause's type; else the field
+/// type's name. A generic field type must implement [`ErrorType`].
+///
+/// `#[error_type(with = f)]` on a variant (or a struct) with exactly one
+/// field gives it `f(&field)`, for any `f: Fn(&Field) -> S` (a path or a
+/// closure), `S: Into<Cow<'static, str>>`.
+///
+/// Both work beside thiserror's `#[error(transparent)]` and `#[from]`:
 ///
 /// ```
 /// use instrument_errors::ErrorType;
@@ -392,11 +460,25 @@ pub use instrument_errors_macros::instrument_errors;
 ///     #[error(transparent)]
 ///     #[error_type(transparent)]
 ///     Io(#[from] std::io::Error),
+///     #[error("bad port")]
+///     #[error_type(transparent)] // no ErrorType: "std::num::ParseIntError"
+///     Port(#[from] std::num::ParseIntError),
+///     #[error("bad address")]
+///     #[error_type(with = addr_error_type)]
+///     Addr(#[from] std::net::AddrParseError),
+/// }
+///
+/// fn addr_error_type(_: &std::net::AddrParseError) -> &'static str {
+///     "bad_address"
 /// }
 ///
 /// assert_eq!(AppError::from(StoreError::TimedOut).error_type(), "timeout");
 /// let io = std::io::Error::from(std::io::ErrorKind::NotFound);
 /// assert_eq!(AppError::from(io).error_type(), "std::io::ErrorKind::NotFound");
+/// let port = "x".parse::<u16>().unwrap_err();
+/// assert_eq!(AppError::from(port).error_type(), "std::num::ParseIntError");
+/// let addr = "x".parse::<std::net::IpAddr>().unwrap_err();
+/// assert_eq!(AppError::from(addr).error_type(), "bad_address");
 /// ```
 ///
 /// A non-generic derived type is also found inside type-erased errors
@@ -439,14 +521,69 @@ impl<E: ErrorType + ?Sized> ErrorType for Box<E> {
     }
 }
 
+/// Puts hand-written [`ErrorType`] implementations in the list that
+/// type-erased errors are searched with, as `#[derive(ErrorType)]` does for
+/// derived types, so that an `anyhow::Error`, `eyre::Report` or
+/// `Box<dyn Error>` wrapping one of these types reports its value (see
+/// [type-erased errors](crate#type-erased-errors)).
+///
+/// Each type must be a non-generic (or fully instantiated) `'static` type
+/// implementing both `std::error::Error` and [`ErrorType`]. Write it once
+/// per type, at module level, in any module of any crate of the program.
+///
+/// ```
+/// use std::borrow::Cow;
+/// use instrument_errors::ErrorType;
+///
+/// #[derive(Debug)]
+/// struct RepoError(u16);
+/// impl std::fmt::Display for RepoError {
+///     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+///         write!(f, "repository error {}", self.0)
+///     }
+/// }
+/// impl std::error::Error for RepoError {}
+/// impl ErrorType for RepoError {
+///     fn error_type(&self) -> Cow<'static, str> {
+///         if self.0 == 404 { Cow::Borrowed("not_found") } else { Cow::Borrowed("repository") }
+///     }
+/// }
+///
+/// instrument_errors::register_error_type!(RepoError);
+///
+/// let erased: Box<dyn std::error::Error + Send + Sync> = Box::new(RepoError(404));
+/// assert_eq!(erased.error_type(), "not_found");
+/// ```
+///
+/// Registration works where `#[derive(ErrorType)]`'s does (Linux, Android,
+/// macOS, iOS, FreeBSD, Windows, WebAssembly); elsewhere the root-cause rule
+/// applies.
+#[macro_export]
+macro_rules! register_error_type {
+    ($($ty:ty),+ $(,)?) => {$(
+        $crate::__private::inventory::submit! {
+            $crate::__private::Downcaster::new({
+                fn __ie_downcast(
+                    error: &(dyn ::std::error::Error + 'static),
+                ) -> ::core::option::Option<::std::borrow::Cow<'static, str>> {
+                    error
+                        .downcast_ref::<$ty>()
+                        .map(<$ty as $crate::ErrorType>::error_type)
+                }
+                __ie_downcast
+            })
+        }
+    )+};
+}
+
 /// The API the expansion of `#[instrument_errors]` calls. Not public API:
 /// it may change in any release.
 #[doc(hidden)]
 pub mod __private {
     pub use crate::classify::{
-        error_if, error_type, ok_if, Failure, NotAResult, Outcome, Probe, ReturnTypeIsNotAResult,
-        Split, Verdict, ViaDisplay, ViaError, ViaErrorType, ViaKnownErrorType, ViaNoDisplay,
-        ViaNoError, ViaTypeName, ViaUnknownErrorType,
+        error_if, error_type, ok_if, Failure, Message, NotAResult, Outcome, Probe,
+        ReturnTypeIsNotAResult, Split, Verdict, ViaDisplay, ViaError, ViaErrorType,
+        ViaKnownErrorType, ViaNoDisplay, ViaNoError, ViaTypeName, ViaUnknownErrorType,
     };
     pub use crate::dispatch::{
         once, output_of, typed_future, typed_future_as, typed_future_from, typed_into_future_from,
@@ -457,15 +594,18 @@ pub mod __private {
         After, CurrentContext, Eager, Entry, ExplicitParent, IntoParent, Lazy, Links,
         MetricAttributes, NoLinks, NoMetricAttributes, Parent, SpanAttributes, SpanLinks, Start,
     };
-    pub use crate::error_type::{Downcast, Downcaster, ViaDowncast, ViaNoDowncast};
+    pub use crate::error_type::{
+        Downcast, Downcaster, TransparentField, ViaDowncast, ViaFieldError, ViaFieldErrorType,
+        ViaFieldTypeName, ViaNoDowncast,
+    };
     pub use crate::event::{emit_exception, EXCEPTION_FIELDS};
     pub use crate::exception::ExceptionRecord;
     pub use crate::frame::Frame;
     pub use crate::future::Instrumented;
     pub use crate::inline::{Branch, FromResidual, InlineFrame};
     pub use crate::protocol::{
-        flag_err, flag_error_type, flag_ok, status_attribute, Grpc, Http, Protocol, Side, StatusOf,
-        ViaNoStatus, ViaStatus,
+        flag_err, flag_error_type, flag_ok, status_attribute, Db, Grpc, Http, Protocol, Side,
+        StatusOf, ViaNoStatus, ViaStatus,
     };
     pub use crate::site::{CallSite, ExceptionSink, Info, Kind};
     pub use crate::value::{attribute, AttributeValue};

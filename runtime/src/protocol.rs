@@ -44,21 +44,25 @@ pub enum Http {}
 #[derive(Debug, Clone, Copy)]
 pub enum Grpc {}
 
+/// The `db` flag (feature `sqlx`).
+#[derive(Debug, Clone, Copy)]
+pub enum Db {}
+
 /// A protocol whose statuses a flag classifies.
 #[diagnostic::on_unimplemented(
     message = "this protocol flag needs a feature of `instrument-errors`",
-    label = "the `http` flag needs the feature `http`, the `grpc` flag the feature `tonic`",
+    label = "the `http` flag needs the feature `http`, the `grpc` flag the feature `tonic`, the `db` flag the feature `sqlx`",
     note = "enable it in Cargo.toml: `instrument-errors = {{ version = \"0.1\", features = [\"http\"] }}`"
 )]
 pub trait Protocol {
     /// A status of this protocol.
-    type Status: Copy;
+    type Status;
     /// Whether `status` is a failure on `side`.
-    fn is_failure(side: Side, status: Self::Status) -> bool;
-    /// The status's `error.type` value (`"503"`, `"UNAVAILABLE"`).
-    fn error_type(status: Self::Status) -> &'static str;
+    fn is_failure(side: Side, status: &Self::Status) -> bool;
+    /// The status's `error.type` value (`"503"`, `"UNAVAILABLE"`, `"2067"`).
+    fn error_type(status: &Self::Status) -> Cow<'static, str>;
     /// The status attribute (`http.response.status_code`,
-    /// `rpc.response.status_code`).
+    /// `rpc.response.status_code`, `db.response.status_code`).
     fn attribute(status: Self::Status) -> KeyValue;
 }
 
@@ -111,9 +115,7 @@ impl<P: Protocol, T: ?Sized> ViaNoStatus<P> for &StatusOf<'_, P, T> {
 #[inline]
 pub fn flag_ok<P: Protocol>(side: Side, status: Option<P::Status>) -> Verdict<'static> {
     match status {
-        Some(status) if P::is_failure(side, status) => {
-            Verdict::Rejected(Cow::Borrowed(P::error_type(status)))
-        }
+        Some(status) if P::is_failure(side, &status) => Verdict::Rejected(P::error_type(&status)),
         _ => Verdict::Success,
     }
 }
@@ -121,11 +123,11 @@ pub fn flag_ok<P: Protocol>(side: Side, status: Option<P::Status>) -> Verdict<'s
 /// The verdict on an `Err` with status `status`: handled when the status is
 /// not a failure on this side, else a failure.
 #[inline]
-pub fn flag_err<P: Protocol>(
+pub fn flag_err<'a, P: Protocol>(
     side: Side,
-    status: Option<P::Status>,
-    failure: Failure<'_>,
-) -> Verdict<'_> {
+    status: Option<&P::Status>,
+    failure: Failure<'a>,
+) -> Verdict<'a> {
     match status {
         Some(status) if !P::is_failure(side, status) => Verdict::Handled(failure),
         _ => Verdict::Failure(failure),
@@ -137,13 +139,13 @@ pub fn flag_err<P: Protocol>(
 /// without the flag (`fallback`).
 #[inline]
 pub fn flag_error_type<P: Protocol>(
-    status: Option<P::Status>,
+    status: Option<&P::Status>,
     known: Option<Cow<'static, str>>,
     fallback: impl FnOnce() -> Cow<'static, str>,
 ) -> Cow<'static, str> {
     match (known, status) {
         (Some(known), _) => known,
-        (None, Some(status)) => Cow::Borrowed(P::error_type(status)),
+        (None, Some(status)) => P::error_type(status),
         (None, None) => fallback(),
     }
 }

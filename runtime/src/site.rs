@@ -1,7 +1,8 @@
 //! Call sites: the static description of one instrumented function, and the
 //! OpenTelemetry instruments it resolved at its first call.
 
-use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock, Weak};
 
 use opentelemetry::metrics::Histogram;
 use opentelemetry::trace::{
@@ -105,17 +106,29 @@ impl Info {
 /// The static part of an instrumented function, one per annotated function.
 ///
 /// The instruments are resolved from the OpenTelemetry globals at the first
-/// call of the function and kept for the life of the process. **Install the
-/// tracer and meter providers before the first call of an instrumented
-/// function**: a call site that ran before that keeps what it found, like any
-/// tracer or meter taken from `opentelemetry::global` before a provider is set.
-/// If both globals were no-op at the first call, the call site records no
-/// span and no metric from then on. It still emits its exception events when a
-/// global `tracing` subscriber was set by then (`tracing::subscriber::
-/// set_global_default`, `tracing_subscriber::fmt().init()`, ...), so that a
-/// console subscriber shows escaped errors even without OpenTelemetry; with
-/// no subscriber either (or with `log = false`), it records nothing at all and
-/// costs about as much as an uninstrumented call.
+/// call of the function and kept for the life of the process.
+///
+/// A call site that found a no-op global there (its first call came before
+/// `set_tracer_provider` or `set_meter_provider`, during start-up) resolves
+/// again at its next call after any of these, and records from then on:
+///
+/// * `opentelemetry::global::set_meter_provider` (whatever it installs);
+/// * a global `tracing` subscriber being set
+///   (`tracing::subscriber::set_global_default`, `tracing_subscriber`'s
+///   `init()`), as the README's setup does after installing the providers;
+/// * another call site finding a tracer provider at its first call.
+///
+/// So a process that only calls `set_tracer_provider`, with no meter provider
+/// and no `tracing` subscriber, and whose only instrumented function was
+/// first called before it, still records nothing for that function: the
+/// OpenTelemetry API has no cheap way to see that change. Checking for these
+/// changes costs a call site that found no provider three loads a call.
+///
+/// With no provider and no subscriber (or with `log = false`) a call site
+/// records nothing at all and costs about as much as an uninstrumented call.
+/// With a global `tracing` subscriber but no provider, it still emits its
+/// exception events, so that a console subscriber shows escaped errors even
+/// without OpenTelemetry.
 #[derive(Debug)]
 pub struct CallSite {
     pub(crate) info: Info,
@@ -132,6 +145,42 @@ pub(crate) struct State {
     /// only.
     pub(crate) events_only: bool,
     pub(crate) error_types: ErrorTypes,
+    /// `None` once both a tracer and a meter were found; else what tells
+    /// that the globals may have changed since, and the state resolved then.
+    watch: Option<Box<Watch>>,
+}
+
+/// What a call site that found a no-op global watches, to resolve again once
+/// a provider may have been installed (see [`CallSite`]). Every check is a
+/// plain load: the no-provider path stays about as cheap as a bare call.
+struct Watch {
+    /// The global meter provider the state found, OpenTelemetry's no-op one:
+    /// `set_meter_provider` drops the global's reference, the only strong one
+    /// (a `Weak` keeps it from being ours).
+    noop_meter: Option<Weak<dyn opentelemetry::metrics::MeterProvider + Send + Sync>>,
+    /// `tracing::dispatcher::has_been_set()` at resolution.
+    subscriber: bool,
+    /// [`TRACER_FOUND`] at resolution.
+    tracer_found: bool,
+    /// The state resolved after a change. States are never freed (a call
+    /// site is `'static`); a change of the globals adds at most one to each
+    /// watching call site.
+    next: OnceLock<State>,
+}
+
+/// Set once any call site finds a tracer provider at its first call: the
+/// one change to the tracer global that can be seen cheaply.
+static TRACER_FOUND: AtomicBool = AtomicBool::new(false);
+
+impl Watch {
+    #[inline]
+    fn changed(&self) -> bool {
+        self.noop_meter
+            .as_ref()
+            .is_some_and(|m| m.strong_count() == 0)
+            || tracing::dispatcher::has_been_set() != self.subscriber
+            || TRACER_FOUND.load(Ordering::Relaxed) != self.tracer_found
+    }
 }
 
 impl std::fmt::Debug for State {
@@ -159,14 +208,22 @@ impl CallSite {
         &self.info
     }
 
+    /// The instruments: resolved at the first call and, while a global was
+    /// no-op, again after the globals changed (see [`CallSite`]).
     #[inline]
     pub(crate) fn state(&self) -> &State {
-        self.state.get_or_init(|| State::resolve(&self.info))
+        let first = self.state.get_or_init(|| State::resolve(&self.info));
+        match &first.watch {
+            // Both a tracer and a meter: the usual path, one more load.
+            None => first,
+            Some(watch) => State::latest(first, watch, &self.info),
+        }
     }
 
-    /// `true` once this call site found neither a tracer nor a meter provider,
-    /// nor a global `tracing` subscriber for its exception events: it records
-    /// nothing.
+    /// `true` while this call site records nothing: it found neither a tracer
+    /// nor a meter provider, nor a global `tracing` subscriber for its
+    /// exception events (it looks again once they may have been installed:
+    /// see [`CallSite`]).
     pub fn is_inert(&self) -> bool {
         self.state().is_inert()
     }
@@ -191,6 +248,7 @@ impl State {
             span_event: false,
             events_only: false,
             error_types: ErrorTypes::new(),
+            watch: None,
         })
     }
 
@@ -212,16 +270,44 @@ impl State {
                 .with_boundaries(DURATION_BOUNDARIES.to_vec())
                 .build()
         });
-        let events_only = tracer.is_none()
-            && histogram.is_none()
-            && info.exception.is_some()
-            && tracing::dispatcher::has_been_set();
+        let subscriber = tracing::dispatcher::has_been_set();
+        let events_only =
+            tracer.is_none() && histogram.is_none() && info.exception.is_some() && subscriber;
+        if tracer.is_some() {
+            TRACER_FOUND.store(true, Ordering::Relaxed);
+        }
+        let watch = (tracer.is_none() || histogram.is_none()).then(|| {
+            Box::new(Watch {
+                noop_meter: histogram.is_none().then(|| Arc::downgrade(&meters)),
+                subscriber,
+                tracer_found: TRACER_FOUND.load(Ordering::Relaxed),
+                next: OnceLock::new(),
+            })
+        });
         State {
             tracer,
             histogram,
             span_event: exception_span_event_opt_in(),
             events_only,
             error_types: ErrorTypes::new(),
+            watch,
+        }
+    }
+
+    /// The newest state of a call site whose first state is `first`.
+    #[inline]
+    fn latest<'s>(first: &'s State, watch: &'s Watch, info: &Info) -> &'s State {
+        let (mut state, mut watch) = (first, watch);
+        loop {
+            let next = match watch.next.get() {
+                Some(next) => next,
+                None if !watch.changed() => return state,
+                None => watch.next.get_or_init(|| State::resolve(info)),
+            };
+            match &next.watch {
+                None => return next,
+                Some(w) => (state, watch) = (next, w),
+            }
         }
     }
 

@@ -176,7 +176,7 @@ functions!(swap_a, swap_b, swap_c, swap_d, swap_e, swap_f, swap_g, swap_h);
 
 /// Calls `f` with `i` and checks it returned what the body returns.
 fn check(f: fn(u32) -> Result<u32, Error>, i: u32) {
-    let expected = if i % 2 == 0 {
+    let expected = if i.is_multiple_of(2) {
         Ok(i)
     } else {
         Err(Error::Failed(i))

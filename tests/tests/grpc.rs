@@ -349,3 +349,114 @@ async fn round_trip_over_tonic_for_every_code() {
     assert_eq!(server_logs.len(), 16);
     assert_eq!(t.logs_named("test.Wire/Answer client.exception").len(), 16);
 }
+
+// ----- The same round trip under the `grpc` flag (issue 17): no `ok_if`, no
+// `result_attributes`; `rpc.response.status_code` on span and duration
+// point.
+
+/// The server method, classified by the flag.
+#[instrument_errors(
+    name = "test.Flag/Answer",
+    kind = server, grpc,
+    metric = "rpc.server.call.duration",
+    metric_attributes("rpc.method" = "test.Flag/Answer"),
+)]
+async fn flag_answer(request: Request<String>) -> Result<Response<String>, Status> {
+    let code = request
+        .into_inner()
+        .parse::<i32>()
+        .map_err(|e| Status::internal(e.to_string()))?;
+    answer(Code::from(code))
+}
+
+/// The client method, classified by the flag.
+#[instrument_errors(
+    name = "test.Flag/Answer client",
+    kind = client, grpc,
+    metric = "rpc.client.call.duration",
+)]
+async fn flag_call(
+    channel: tonic::transport::Channel,
+    code: Code,
+) -> Result<Response<String>, Status> {
+    let mut grpc = tonic::client::Grpc::new(channel);
+    grpc.ready()
+        .await
+        .map_err(|e| Status::unavailable(e.to_string()))?;
+    grpc.unary(
+        Request::new((code as i32).to_string()),
+        http::uri::PathAndQuery::from_static("/test.Flag/Answer"),
+        Utf8,
+    )
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn round_trip_under_the_flag_for_every_code() {
+    let t = telemetry();
+    let service = tower::service_fn(|request: http::Request<axum::body::Body>| async move {
+        let unary = tower::service_fn(flag_answer);
+        let response = tonic::server::Grpc::new(Utf8).unary(unary, request).await;
+        Ok::<_, std::convert::Infallible>(response)
+    });
+    let router = axum::Router::new().route_service("/test.Flag/Answer", service);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind loopback");
+    let addr = listener.local_addr().expect("address");
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    let channel = tonic::transport::Endpoint::from_shared(format!("http://{addr}"))
+        .expect("endpoint")
+        .connect()
+        .await
+        .expect("connect");
+    for (code, _) in CODES {
+        let result = flag_call(channel.clone(), code).await;
+        assert_eq!(result.is_ok(), code == Code::Ok);
+    }
+    for (_, name) in CODES {
+        for (span_name, metric, failure) in [
+            (
+                "test.Flag/Answer",
+                "rpc.server.call.duration",
+                SERVER_FAILURES.contains(&name),
+            ),
+            (
+                "test.Flag/Answer client",
+                "rpc.client.call.duration",
+                name != "OK",
+            ),
+        ] {
+            let span = span_with_code(t, span_name, name);
+            let points = t.points(metric, &[("rpc.response.status_code", name)]);
+            assert_eq!(points.len(), 1, "{span_name} {name}: {points:?}");
+            assert_eq!(points[0].count, 1);
+            if failure {
+                assert_eq!(attr(&span, "error.type"), Some(Value::from(name)));
+                assert_eq!(points[0].get("error.type"), Some(name));
+                let expected = CODES
+                    .iter()
+                    .find(|(_, n)| *n == name)
+                    .map(|(c, _)| format!("failed with {c:?}"));
+                assert_eq!(error_description(&span), expected, "{name}");
+            } else {
+                assert_eq!(span.status, SpanStatus::Unset, "{span_name} {name}");
+                assert_eq!(attr(&span, "error.type"), None);
+                assert_eq!(points[0].get("error.type"), None);
+            }
+        }
+    }
+    let server = t.points("rpc.server.call.duration", &[]);
+    assert!(server
+        .iter()
+        .all(|p| p.get("rpc.method") == Some("test.Flag/Answer")));
+    let logs = t.logs_named("test.Flag/Answer.exception");
+    let at = |severity: Severity| logs.iter().filter(|l| l.severity == Some(severity)).count();
+    assert_eq!((at(Severity::Error), at(Severity::Debug)), (6, 10));
+    assert_eq!(logs.len(), 16);
+    let client_logs = t.logs_named("test.Flag/Answer client.exception");
+    assert_eq!(client_logs.len(), 16);
+    assert!(client_logs
+        .iter()
+        .all(|l| l.severity == Some(Severity::Warn)));
+}

@@ -251,7 +251,7 @@ fn every_form_runs_and_records() {
     assert_eq!(lifetimes("a b"), "a_b");
     assert!(io_result("").is_err());
     let value = 7;
-    assert_eq!(unsafe { read(&value) }, 7);
+    assert_eq!(unsafe { read(std::ptr::from_ref(&value)) }, 7);
     let mut store = Store {
         name: "s".to_owned(),
         writes: 0,

@@ -733,7 +733,7 @@ fn a_caught_panic_below_does_not_hide_a_later_error() {
 #[instrument_errors(name = "logs.async.inner", kind = client)]
 async fn async_inner(i: u32) -> Result<u32, DbError> {
     tokio::task::yield_now().await;
-    if i % 2 == 0 {
+    if i.is_multiple_of(2) {
         tokio::time::sleep(std::time::Duration::from_millis(1)).await;
     }
     tokio::task::yield_now().await;

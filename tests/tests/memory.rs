@@ -121,7 +121,7 @@ fn sync_outer(i: u32) -> Result<u32, Error> {
 
 #[instrument_errors(name = "mem.panic")]
 fn sync_panic(i: u32) -> Result<u32, Error> {
-    if i % 2 == 0 {
+    if i.is_multiple_of(2) {
         panic!("mem panic");
     }
     // a panic raised on a logged error: a new exception
@@ -147,7 +147,7 @@ impl Future for YieldOnce {
 #[instrument_errors(name = "mem.async")]
 async fn async_call(i: u32) -> Result<u32, Error> {
     YieldOnce(false).await;
-    if i % 2 == 0 {
+    if i.is_multiple_of(2) {
         Err(Error::Inner)
     } else {
         Ok(i)
@@ -217,7 +217,7 @@ fn round(i: u32) -> usize {
     cancel(async_outer(i + 1));
     let mut calls = 4 + 6 + 1 + 2 + 2 + 1 + 2;
     // panics are slow to unwind: one round in 8
-    if i % 8 == 0 {
+    if i.is_multiple_of(8) {
         let payload = std::panic::catch_unwind(|| sync_panic(2)).expect_err("panics");
         assert_eq!(payload.downcast_ref::<&str>(), Some(&"mem panic"));
         assert_eq!(sync_panic(1), Err(Error::Outer));

@@ -40,7 +40,7 @@ impl Mode {
         match self {
             Mode::Success => false,
             Mode::Failure => true,
-            Mode::Mixed => n % 10 == 0,
+            Mode::Mixed => n.is_multiple_of(10),
         }
     }
 }

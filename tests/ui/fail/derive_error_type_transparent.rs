@@ -31,13 +31,4 @@ enum Misspelled {
     Inner(std::io::Error),
 }
 
-#[derive(Debug)]
-struct NoErrorType;
-
-#[derive(Debug, ErrorType)]
-enum FieldWithoutErrorType {
-    #[error_type(transparent)]
-    Inner(NoErrorType),
-}
-
 fn main() {}
