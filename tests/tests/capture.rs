@@ -281,7 +281,7 @@ fn parallel_captures_are_isolated() {
                 assert_eq!(captured.calls().len(), 200);
                 assert!(captured.calls().iter().all(|c| c
                     .span_attribute("cap.id")
-                    .map_or(true, |v| v == &Value::I64(i64::from(id)))));
+                    .is_none_or(|v| v == &Value::I64(i64::from(id)))));
             })
         })
         .collect();
