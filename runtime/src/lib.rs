@@ -272,6 +272,7 @@
 
 mod cardinality;
 #[cfg(feature = "testing")]
+#[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
 pub mod catalog;
 mod classify;
 #[cfg(feature = "sqlx")]
@@ -294,6 +295,7 @@ mod inline;
 mod protocol;
 mod site;
 #[cfg(feature = "testing")]
+#[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
 pub mod testing;
 mod value;
 
