@@ -58,8 +58,14 @@ impl Default for Inventory {
     }
 }
 
+// On the `impl` block: every method is instrumented with these arguments
+// (`kind = client`), named `Inventory::<method>` with
+// `code.function.name` = `instrument_errors_examples::async_service::Inventory::<method>`,
+// unless it says otherwise.
+#[instrument_errors(kind = client)]
 impl Inventory {
     /// A fresh inventory: 3 books and 1 piano.
+    #[instrument_errors(skip)]
     pub fn new() -> Self {
         let stock = HashMap::from([("book", 3), ("piano", 1)]);
         Inventory {
@@ -70,8 +76,7 @@ impl Inventory {
     /// Takes `count` items out of the stock; returns their unit price.
     #[instrument_errors(
         name = "shop.inventory.reserve",
-        kind = client,
-        attributes("shop.item" = item.to_owned(), "shop.count" = i64::from(count)),
+        attributes("shop.item" = item, "shop.count" = i64::from(count)),
     )]
     pub async fn reserve(&self, item: &str, count: u32) -> Result<u32, OrderError> {
         tokio::time::sleep(Duration::from_millis(5)).await;

@@ -334,10 +334,10 @@ impl Pipeline {
     ///
     /// The OpenTelemetry crates report their own diagnostics as `tracing`
     /// events (targets `opentelemetry*`, e.g. an unreachable collector), and
-    /// so do the HTTP and gRPC stacks the exporters use (`hyper`, `h2`,
-    /// `tonic`, `tower`, `reqwest`): they are kept out of the bridge, or
-    /// every export would log records about itself, which would be exported
-    /// in turn. With `sdk_warnings`, the OpenTelemetry ones at WARN and above
+    /// so do the HTTP and gRPC stacks the exporters and the example's
+    /// service use (`axum`, `tower`, `tower_http`, `hyper`, `h2`, `tonic`,
+    /// `reqwest`): they are kept out of the bridge, or every export would log
+    /// records about itself, which would be exported in turn. With `sdk_warnings`, the OpenTelemetry ones at WARN and above
     /// are printed to stderr.
     ///
     /// Call it once, at start-up (a function first called before still
@@ -440,14 +440,37 @@ impl Drop for ShutdownGuard {
 }
 
 /// Targets kept out of the logs bridge: the OpenTelemetry crates'
-/// diagnostics, and the crates the OTLP exporters send with, whose `tracing`
-/// events would otherwise become log records about each export.
-const NOT_BRIDGED: [&str; 7] = [
+/// diagnostics, the crates the OTLP exporters send with, whose `tracing`
+/// events would otherwise become log records about each export, and the web
+/// stack the example serves with (axum's `TRACE` events of every request).
+const NOT_BRIDGED: [&str; 9] = [
     "opentelemetry",
+    "axum",
+    "tower",
+    "tower_http",
     "hyper",
     "h2",
     "tonic",
-    "tower",
     "reqwest",
     "tokio",
 ];
+
+#[cfg(test)]
+mod readme_filter {
+    /// The README's setup keeps the same stack out of the logs bridge as the
+    /// example does (issue 19: axum's `TRACE` events were exported).
+    #[test]
+    fn the_readme_filters_the_stack_the_examples_use() {
+        let readme = include_str!("../../README.md");
+        let line = readme
+            .lines()
+            .find(|l| l.trim_start().starts_with("let quiet = ["))
+            .expect("the README's filter list");
+        for target in super::NOT_BRIDGED.iter().filter(|t| **t != "tokio") {
+            assert!(
+                line.contains(&format!("\"{target}\"")),
+                "{target} in {line}"
+            );
+        }
+    }
+}

@@ -50,7 +50,7 @@ fn report_by_default() {
     // What the failing read recorded: status, error.type, point, log record.
     for line in [
         r#"acme.resource.get (Client): status Error "no such resource", error.type not_found"#,
-        "metric point: function.duration {code.function.name=instrument_errors_examples::store::get, error.type=not_found}",
+        "metric point: function.duration {code.function.name=instrument_errors_examples::store::Store::get, error.type=not_found}",
         "exception log: ERROR acme.resource.get.exception",
         "exception log: DEBUG acme.resource.create.exception",
         "exception log: WARN acme.health.exception",

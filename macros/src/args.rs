@@ -9,8 +9,8 @@ use syn::{Expr, ExprLit, Ident, Lit, LitBool, LitStr, Token};
 /// listed in error messages.
 pub const ACCEPTED: &str = "`name`, `kind`, `metric`, `ok_if`, `error_if`, `error_type`, \
                             `description`, `attributes`, `metric_attributes`, `result_attributes`, \
-                            `log_level`, `log`, `handled_attribute`, `parent`, `links`, and the \
-                            protocol flags `http`, `grpc` and `db`";
+                            `log_level`, `log`, `handled_attribute`, `parent`, `links`, `span`, and \
+                            the protocol flags `http`, `grpc` and `db`";
 
 const KINDS: &[&str] = &["internal", "client", "server", "producer", "consumer"];
 const LEVELS: &[&str] = &["trace", "debug", "info", "warn", "error"];
@@ -18,7 +18,7 @@ const LEVELS: &[&str] = &["trace", "debug", "info", "warn", "error"];
 const PROTOCOLS: &[&str] = &["http", "grpc", "db"];
 
 /// Validated arguments.
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub struct Args {
     pub name: Option<LitStr>,
     pub kind: Option<Ident>,
@@ -43,6 +43,52 @@ pub struct Args {
     pub protocol: Option<Ident>,
     /// Where `error_if` was written, for errors.
     error_if_key: Option<Ident>,
+    /// `skip`: on a method of an annotated impl block, leave it alone.
+    pub skip: Option<Ident>,
+    /// `span = current`: the `span` key, where it was written.
+    pub span_current: Option<Ident>,
+    /// Where each argument was written, in order, for errors.
+    pub keys: Vec<Ident>,
+}
+
+impl Args {
+    /// These arguments, with `over`'s given ones replacing them argument by
+    /// argument (a method's own arguments over its impl block's).
+    pub fn merged(&self, over: Args) -> Args {
+        let given = |key: &str| over.keys.iter().any(|k| k == key);
+        let base = self.clone();
+        Args {
+            name: over.name.or(base.name),
+            kind: over.kind.or(base.kind),
+            metric: over.metric.or(base.metric),
+            ok_if: over.ok_if.or(base.ok_if),
+            error_if: over.error_if.or(base.error_if),
+            error_type: over.error_type.or(base.error_type),
+            description: over.description.or(base.description),
+            attributes: if given("attributes") {
+                over.attributes
+            } else {
+                base.attributes
+            },
+            metric_attributes: if given("metric_attributes") {
+                over.metric_attributes
+            } else {
+                base.metric_attributes
+            },
+            result_attributes: over.result_attributes.or(base.result_attributes),
+            log_level: over.log_level.or(base.log_level),
+            log: over.log.or(base.log),
+            handled_attribute: over.handled_attribute.or(base.handled_attribute),
+            handled_attribute_key: over.handled_attribute_key.or(base.handled_attribute_key),
+            parent: over.parent.or(base.parent),
+            links: over.links.or(base.links),
+            protocol: over.protocol.or(base.protocol),
+            error_if_key: over.error_if_key.or(base.error_if_key),
+            skip: over.skip,
+            span_current: over.span_current.or(base.span_current),
+            keys: base.keys.into_iter().chain(over.keys).collect(),
+        }
+    }
 }
 
 /// Collects every error so that the user sees all mistakes at once.
@@ -70,6 +116,14 @@ enum RawValue {
 
 /// Parses the attribute's argument tokens.
 pub fn parse(tokens: TokenStream) -> syn::Result<Args> {
+    let args = parse_list(tokens)?;
+    args.validate()?;
+    Ok(args)
+}
+
+/// Parses the argument tokens, without the checks between arguments (a
+/// method's arguments are checked once merged with its impl block's).
+pub fn parse_list(tokens: TokenStream) -> syn::Result<Args> {
     let raw = (|input: ParseStream| parse_raw(input)).parse2(tokens)?;
     let mut args = Args::default();
     let mut errors = Errors::default();
@@ -84,72 +138,111 @@ pub fn parse(tokens: TokenStream) -> syn::Result<Args> {
             continue;
         }
         seen.push(name.clone());
+        args.keys.push(key.clone());
         if let Err(e) = apply(&mut args, &key, value) {
             errors.push(e);
         }
     }
-    for (key, _) in &args.metric_attributes {
-        if args
-            .attributes
-            .iter()
-            .any(|(k, _)| k.value() == key.value())
-        {
+    if let Some(skip) = &args.skip {
+        if args.keys.len() > 1 {
             errors.push(syn::Error::new(
-                key.span(),
-                format!(
+                skip.span(),
+                "`skip` leaves the method alone: it takes no other argument",
+            ));
+        }
+    }
+    errors.finish()?;
+    Ok(args)
+}
+
+impl Args {
+    /// The checks between arguments, once all are known.
+    pub fn validate(&self) -> syn::Result<()> {
+        let args = self;
+        let mut errors = Errors::default();
+        if args.span_current.is_some() {
+            for key in args
+                .keys
+                .iter()
+                .filter(|k| ["name", "kind", "parent", "links"].iter().any(|n| *k == n))
+            {
+                errors.push(syn::Error::new(
+                    key.span(),
+                    format!(
+                        "`{key}` cannot be given with `span = current`: the span is the current \
+                         `tracing` span, not one this attribute starts; give its name, kind and \
+                         parent in `#[tracing::instrument(..)]`"
+                    ),
+                ));
+            }
+        }
+        self.validate_more(errors)
+    }
+
+    fn validate_more(&self, mut errors: Errors) -> syn::Result<()> {
+        let args = self;
+        for (key, _) in &args.metric_attributes {
+            if args
+                .attributes
+                .iter()
+                .any(|(k, _)| k.value() == key.value())
+            {
+                errors.push(syn::Error::new(
+                    key.span(),
+                    format!(
                     "\"{}\" is in both `attributes` and `metric_attributes`: `metric_attributes` \
                      are set on the span too, so give it once, in `metric_attributes`",
                     key.value()
                 ),
-            ));
+                ));
+            }
         }
-    }
-    if let Some(flag) = args.protocol.as_ref().filter(|f| *f == "db") {
-        let kind = args.kind.as_ref().map(ToString::to_string);
-        if kind.as_deref() != Some("client") {
-            let span = args.kind.as_ref().map_or(flag.span(), Ident::span);
-            errors.push(syn::Error::new(
-                span,
-                "the `db` flag sets the database's response code on a database client call: it \
-                 needs `kind = client`, like `kind = client, db`",
-            ));
-        }
-    } else if let Some(flag) = &args.protocol {
-        let kind = args.kind.as_ref().map(ToString::to_string);
-        if !matches!(kind.as_deref(), Some("server" | "client")) {
-            let span = args.kind.as_ref().map_or(flag.span(), Ident::span);
-            errors.push(syn::Error::new(
+        if let Some(flag) = args.protocol.as_ref().filter(|f| *f == "db") {
+            let kind = args.kind.as_ref().map(ToString::to_string);
+            if kind.as_deref() != Some("client") {
+                let span = args.kind.as_ref().map_or(flag.span(), Ident::span);
+                errors.push(syn::Error::new(
+                    span,
+                    "the `db` flag sets the database's response code on a database client call: \
+                     it needs `kind = client`, like `kind = client, db`",
+                ));
+            }
+        } else if let Some(flag) = &args.protocol {
+            let kind = args.kind.as_ref().map(ToString::to_string);
+            if !matches!(kind.as_deref(), Some("server" | "client")) {
+                let span = args.kind.as_ref().map_or(flag.span(), Ident::span);
+                errors.push(syn::Error::new(
                 span,
                 format!(
                     "the `{flag}` flag classifies the result of a server or a client call: it needs \
                      `kind = server` or `kind = client`, like `kind = server, {flag}`"
                 ),
             ));
-        }
-        if let Some(key) = &args.error_if_key {
-            errors.push(syn::Error::new(
-                key.span(),
-                format!(
+            }
+            if let Some(key) = &args.error_if_key {
+                errors.push(syn::Error::new(
+                    key.span(),
+                    format!(
                     "`error_if` cannot be combined with the `{flag}` flag, which already decides \
                      which returned statuses are failures; remove one of them (`ok_if`, \
                      `error_type` and `handled_attribute` combine with the flag)"
                 ),
-            ));
+                ));
+            }
         }
-    }
-    if let (Some(key), None) = (&args.handled_attribute_key, &args.ok_if) {
-        if args.protocol.is_none() {
-            errors.push(syn::Error::new(
+        if let (Some(key), None) = (&args.handled_attribute_key, &args.ok_if) {
+            if args.protocol.is_none() {
+                errors.push(syn::Error::new(
                 key.span(),
                 "`handled_attribute` needs `ok_if` (or a protocol flag, `kind = server, http`): it \
                  names the attribute set on a handled error, and only those say which errors are \
                  handled, like \
                  `ok_if = is_already_exists, handled_attribute = \"acme.resource.create.status\"`",
             ));
+            }
         }
+        errors.finish()
     }
-    errors.finish()?;
-    Ok(args)
 }
 
 fn parse_raw(input: ParseStream) -> syn::Result<Vec<(Ident, RawValue)>> {
@@ -195,6 +288,30 @@ fn parse_raw(input: ParseStream) -> syn::Result<Vec<(Ident, RawValue)>> {
 fn apply(args: &mut Args, key: &Ident, value: RawValue) -> syn::Result<()> {
     let name = key.to_string();
     match name.as_str() {
+        "span" => {
+            let expr = assigned(key, value, "span = current")?;
+            match &expr {
+                Expr::Path(p) if p.path.is_ident("current") => {
+                    args.span_current = Some(key.clone());
+                }
+                _ => {
+                    return Err(syn::Error::new_spanned(
+                        expr,
+                        "`span` accepts only `current`: `span = current` records on the current \
+                         `tracing` span instead of a span of its own",
+                    ))
+                }
+            }
+        }
+        "skip" => match value {
+            RawValue::Missing => args.skip = Some(key.clone()),
+            _ => {
+                return Err(syn::Error::new(
+                    key.span(),
+                    "`skip` takes no value: `#[instrument_errors(skip)]`",
+                ))
+            }
+        },
         "name" => args.name = Some(string(key, value, "name = \"acme.resource.create\"")?),
         "metric" => {
             args.metric = Some(string(

@@ -34,9 +34,18 @@ enum Form<'a> {
     Opaque,
 }
 
-/// Validates the item and expands it.
-pub fn expand(args: &Args, item: &ItemFn) -> syn::Result<TokenStream> {
+/// Validates the item and expands it. `owner` names the type of a method of
+/// an annotated impl block (`UserRepo`), for its default span name and its
+/// `code.function.name`.
+pub fn expand(args: &Args, item: &ItemFn, owner: Option<&str>) -> syn::Result<TokenStream> {
     let sig = &item.sig;
+    if let Some(skip) = &args.skip {
+        return Err(syn::Error::new(
+            skip.span(),
+            "`skip` leaves a method of an annotated impl block alone: here there is no \
+             `#[instrument_errors]` impl block; remove the attribute instead",
+        ));
+    }
     if let Some(constness) = &sig.constness {
         return Err(syn::Error::new(
             constness.span(),
@@ -69,8 +78,33 @@ pub fn expand(args: &Args, item: &ItemFn) -> syn::Result<TokenStream> {
     }
     let p = quote!(::instrument_errors::__private);
     let site = format_ident!("__IE_SITE", span = Span::mixed_site());
-    let site_static = call_site(args, item, &site);
+    let tracing_name = match &args.span_current {
+        Some(key) => Some(tracing_span_name(key, item)?),
+        None => None,
+    };
+    let site_static = call_site(args, item, &site, owner, tracing_name.as_deref());
     let catalog = catalog_entry(args, item, &form, &site);
+    // A method annotated on its own (not through its `impl` block) cannot see
+    // its type: with a receiver, `Self` exists, and the runtime names the
+    // call site after `type_name::<Self>()`, once per type.
+    let (site_ref, site_static) = if owner.is_none() && sig.receiver().is_some() {
+        let typed = format_ident!("__IE_TYPED", span = Span::mixed_site());
+        let local = format_ident!("__ie_site", span = Span::mixed_site());
+        let static_and_local = quote! {
+            #site_static
+            static #typed: ::instrument_errors::__private::TypedSites =
+                ::instrument_errors::__private::TypedSites::new();
+            let #local: &'static ::instrument_errors::__private::CallSite =
+                ::instrument_errors::__private::TypedSites::site(
+                    &#typed,
+                    &#site,
+                    ::core::any::type_name::<Self>,
+                );
+        };
+        (quote!(#local), static_and_local)
+    } else {
+        (quote!(&#site), site_static)
+    };
     let block = &item.block;
     // The return type with its `impl Trait` parts left to inference.
     let ret_inferred = match &sig.output {
@@ -102,9 +136,9 @@ pub fn expand(args: &Args, item: &ItemFn) -> syn::Result<TokenStream> {
             let start = match form {
                 Form::Named(ty) => quote! {{
                     #selectors
-                    (&&#p::Select::<#ty>::NEW).ie_start_inline(&#site, #entry_lazy)
+                    (&&#p::Select::<#ty>::NEW).ie_start_inline(#site_ref, #entry_lazy)
                 }},
-                _ => quote!(#p::CallSite::start(&#site, #entry_lazy)),
+                _ => quote!(#p::CallSite::start(#site_ref, #entry_lazy)),
             };
             let frame = format_ident!("__ie_frame", span = Span::mixed_site());
             if matches!(&sig.output, ReturnType::Type(_, ty) if matches!(**ty, Type::Never(_))) {
@@ -132,11 +166,27 @@ pub fn expand(args: &Args, item: &ItemFn) -> syn::Result<TokenStream> {
         }
         Form::AsyncFn => {
             let classify = classify(args, None);
+            // An `async` block has no declared output type: its tail and its
+            // `return`s are made coercion sites to the declared one, as in
+            // the plain `async fn`.
+            let body = match &sig.output {
+                ReturnType::Type(_, ty) if !matches!(**ty, Type::Never(_)) => {
+                    let coerced = coerce_returns(block, &ret_inferred);
+                    // A body that always diverges (`todo!()`) makes the tail
+                    // unreachable; the user's own code is still linted.
+                    quote!({
+                        let #output_var: #ret_inferred = #coerced;
+                        #[allow(unreachable_code)]
+                        #output_var
+                    })
+                }
+                _ => quote!(#block),
+            };
             quote! {
                 #p::CallSite::instrument(
-                    &#site,
+                    #site_ref,
                     #entry_eager,
-                    #p::typed_future::<#ret_inferred, _>(async move #block),
+                    #p::typed_future::<#ret_inferred, _>(async move #body),
                     #classify,
                     #after,
                 ).await
@@ -156,7 +206,7 @@ pub fn expand(args: &Args, item: &ItemFn) -> syn::Result<TokenStream> {
             quote! {
                 let #entry_var = #entry_eager;
                 let #body_var = #build;
-                #p::CallSite::instrument(&#site, #entry_var, #body_var, #classify, #after)
+                #p::CallSite::instrument(#site_ref, #entry_var, #body_var, #classify, #after)
             }
         }
         Form::Named(ty) => {
@@ -168,7 +218,7 @@ pub fn expand(args: &Args, item: &ItemFn) -> syn::Result<TokenStream> {
                 Some((rest, func, found)) => {
                     let wrapped = quote! {
                         #p::CallSite::instrument(
-                            &#site,
+                            #site_ref,
                             #entry_var,
                             #p::typed_future_as(#output_var, #found),
                             #classify,
@@ -187,7 +237,7 @@ pub fn expand(args: &Args, item: &ItemFn) -> syn::Result<TokenStream> {
                 None => quote! {
                     let #started = {
                         #selectors
-                        (&&#p::Select::<#ty>::NEW).ie_start(&#site, #entry_lazy)
+                        (&&#p::Select::<#ty>::NEW).ie_start(#site_ref, #entry_lazy)
                     };
                     let #body_var = #p::once(move || -> #ty #block);
                     {
@@ -215,7 +265,7 @@ pub fn expand(args: &Args, item: &ItemFn) -> syn::Result<TokenStream> {
             };
             quote_spanned! {body_span=>
                 ::instrument_errors::__private::Frame::run(
-                    ::instrument_errors::__private::CallSite::start(&#site, #entry_lazy),
+                    ::instrument_errors::__private::CallSite::start(#site_ref, #entry_lazy),
                     move || -> #ret_inferred #block,
                     #classify,
                     #after,
@@ -290,13 +340,35 @@ fn check_status_readable(
 }
 
 /// The `static` describing the call site.
-fn call_site(args: &Args, item: &ItemFn, site: &syn::Ident) -> TokenStream {
+fn call_site(
+    args: &Args,
+    item: &ItemFn,
+    site: &syn::Ident,
+    owner: Option<&str>,
+    tracing_name: Option<&str>,
+) -> TokenStream {
     let ident = item.sig.ident.to_string();
     let ident = ident.trim_start_matches("r#");
-    let name = args
-        .name
-        .as_ref()
-        .map_or_else(|| ident.to_owned(), syn::LitStr::value);
+    // A method of an annotated impl block: `Type::method`.
+    let ident = match owner {
+        Some(owner) => format!("{owner}::{ident}"),
+        None => ident.to_owned(),
+    };
+    let ident = ident.as_str();
+    // With `span = current`, the `tracing` span's name: its exception
+    // records are `<that name>.exception`, and so is the span of its own
+    // that it starts when no `tracing` span is current.
+    let name = match tracing_name {
+        Some(name) => name.to_owned(),
+        None => args
+            .name
+            .as_ref()
+            .map_or_else(|| ident.to_owned(), syn::LitStr::value),
+    };
+    let current_span = match &args.span_current {
+        Some(key) => quote_spanned!(key.span()=> ::instrument_errors::__span_current!()),
+        None => quote!(false),
+    };
     let kind = args
         .kind
         .as_ref()
@@ -352,8 +424,66 @@ fn call_site(args: &Args, item: &ItemFn, site: &syn::Ident) -> TokenStream {
                 description: #description,
                 exception: #exception,
                 handled_attribute: #handled_attribute,
+                current_span: #current_span,
             });
     }
+}
+
+/// `span = current`: the name of the span of the `#[tracing::instrument]`
+/// written below the attribute (its `name = "..."`, else the function's
+/// name). Written above it, `#[tracing::instrument]` has already wrapped the
+/// body, out of reach: a compile error, as is a missing one.
+fn tracing_span_name(key: &syn::Ident, item: &ItemFn) -> syn::Result<String> {
+    let below = item.attrs.iter().find(|a| {
+        let segments: Vec<String> = a
+            .path()
+            .segments
+            .iter()
+            .map(|s| s.ident.to_string())
+            .collect();
+        segments == ["instrument"] || segments == ["tracing", "instrument"]
+    });
+    let Some(attr) = below else {
+        let block = &item.block;
+        let wrapped = contains_ident(quote!(#block), "__tracing_attr_span");
+        let message = if wrapped {
+            "`span = current` cannot reach the span of a `#[tracing::instrument]` written above \
+             it (that one wraps this attribute): write `#[instrument_errors(span = current)]` \
+             above `#[tracing::instrument]`"
+        } else {
+            "`span = current` records on the span of the `#[tracing::instrument]` written below \
+             it: add `#[tracing::instrument]` under this attribute"
+        };
+        return Err(syn::Error::new(key.span(), message));
+    };
+    let mut name = None;
+    if let syn::Meta::List(list) = &attr.meta {
+        let tokens: Vec<TokenTree> = list.tokens.clone().into_iter().collect();
+        for window in tokens.windows(3) {
+            if let [TokenTree::Ident(i), TokenTree::Punct(eq), TokenTree::Literal(lit)] = window {
+                if i == "name" && eq.as_char() == '=' {
+                    if let Ok(syn::Lit::Str(s)) = syn::parse2::<syn::Lit>(quote!(#lit)) {
+                        name = Some(s.value());
+                    }
+                }
+            }
+        }
+    }
+    Ok(name.unwrap_or_else(|| {
+        item.sig
+            .ident
+            .to_string()
+            .trim_start_matches("r#")
+            .to_owned()
+    }))
+}
+
+fn contains_ident(tokens: TokenStream, name: &str) -> bool {
+    tokens.into_iter().any(|tt| match tt {
+        TokenTree::Ident(i) => i == name,
+        TokenTree::Group(g) => contains_ident(g.stream(), name),
+        _ => false,
+    })
 }
 
 /// What the catalog can know about a function's `Err` type.
@@ -560,12 +690,46 @@ fn boxed_future_output(ty: &Type) -> Option<&Type> {
     })
 }
 
-/// `[attribute("key", value), ...]`, evaluated where it stands.
+/// `[attribute("key", value), ...]`, evaluated where it stands (see
+/// [`key_value`]).
 fn attribute_list(pairs: &[(syn::LitStr, Expr)]) -> TokenStream {
-    let pairs = pairs.iter().map(|(key, value)| {
-        quote_spanned!(value.span()=> ::instrument_errors::__private::attribute(#key, #value))
-    });
+    let pairs = pairs.iter().map(|(key, value)| key_value(key, value));
     quote!([#(#pairs),*])
+}
+
+/// One `"key" = value` as a `KeyValue` expression that does not move the
+/// function's parameters: a place (`name`, `self.id`, `args[0]`, `*r`) is
+/// borrowed, and its value taken through `&V: AttributeValue` or a clone;
+/// any other expression (`id.len()`, `format!(..)`, a literal) is evaluated
+/// by value, as written. Spanned at the value, so that a value that is not
+/// an attribute value is reported there.
+pub fn key_value(key: &syn::LitStr, value: &Expr) -> TokenStream {
+    if is_place(value) {
+        quote_spanned! {value.span()=> {
+            #[allow(unused_imports)]
+            use ::instrument_errors::__private::{
+                ViaCloneValue as _, ViaNoValue as _, ViaRefValue as _,
+            };
+            ::instrument_errors::__private::attribute(
+                #key,
+                (&&::instrument_errors::__private::AttributeRef(&(#value))).ie_value(),
+            )
+        }}
+    } else {
+        quote_spanned!(value.span()=> ::instrument_errors::__private::attribute(#key, #value))
+    }
+}
+
+/// Whether evaluating `expr` by value would move out of a place.
+fn is_place(expr: &Expr) -> bool {
+    match expr {
+        Expr::Path(p) => p.qself.is_none(),
+        Expr::Field(_) | Expr::Index(_) => true,
+        Expr::Unary(u) => matches!(u.op, syn::UnOp::Deref(_)),
+        Expr::Paren(p) => is_place(&p.expr),
+        Expr::Group(g) => is_place(&g.expr),
+        _ => false,
+    }
 }
 
 /// The [`Entry`] a call starts with: `attributes(..)` evaluated lazily (only
@@ -876,6 +1040,38 @@ fn tail_boxed_async(block: &Block) -> Option<(&[Stmt], &Expr, &ExprAsync)> {
     };
     let returns = rest.iter().any(|stmt| has_return(quote!(#stmt)));
     (!returns).then_some((rest, &**func, found))
+}
+
+/// The block with the value of each of its `return`s (outside closures,
+/// `async` blocks and items, which they leave instead) passed through
+/// `ret::<T>(..)`: a function argument is a coercion site, so each `return`
+/// coerces to the declared type `T` as in a function with that return type.
+/// `return`s inside macro calls are not seen; they need no coercion in
+/// practice (`bail!` converts with `.into()`).
+fn coerce_returns(block: &Block, ret: &TokenStream) -> Block {
+    struct Coerce<'a>(&'a TokenStream);
+    impl VisitMut for Coerce<'_> {
+        fn visit_expr_mut(&mut self, expr: &mut Expr) {
+            match expr {
+                Expr::Closure(_) | Expr::Async(_) | Expr::Const(_) => {}
+                Expr::Return(r) => {
+                    if let Some(value) = &mut r.expr {
+                        self.visit_expr_mut(value);
+                        let ret = self.0;
+                        let span = value.span();
+                        **value = syn::parse_quote_spanned! {span=>
+                            ::instrument_errors::__private::ret::<#ret>(#value)
+                        };
+                    }
+                }
+                _ => syn::visit_mut::visit_expr_mut(self, expr),
+            }
+        }
+        fn visit_item_mut(&mut self, _: &mut syn::Item) {}
+    }
+    let mut block = block.clone();
+    Coerce(ret).visit_block_mut(&mut block);
+    block
 }
 
 /// Whether the tokens hold a `return` (or a `?`, which returns too).

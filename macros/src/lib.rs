@@ -9,6 +9,7 @@ mod derive;
 mod expand;
 #[cfg(test)]
 mod fuzz_tests;
+mod impls;
 mod inline;
 
 use proc_macro::TokenStream;
@@ -21,6 +22,10 @@ pub fn instrument_errors(args: TokenStream, item: TokenStream) -> TokenStream {
     let parsed = args::parse(args.into());
     let function = match syn::parse2::<syn::ItemFn>(item2.clone()) {
         Ok(function) => function,
+        Err(_) if syn::parse2::<syn::ItemImpl>(item2.clone()).is_ok() => {
+            let block = syn::parse2::<syn::ItemImpl>(item2).expect("parsed above");
+            return impls::expand(parsed, block).into();
+        }
         Err(_) => {
             let error = not_a_function(&item2);
             // The item unchanged, so the only error is the one at the attribute.
@@ -32,7 +37,7 @@ pub fn instrument_errors(args: TokenStream, item: TokenStream) -> TokenStream {
             return out.into();
         }
     };
-    let expanded = parsed.and_then(|args| expand::expand(&args, &function));
+    let expanded = parsed.and_then(|args| expand::expand(&args, &function, None));
     match expanded {
         Ok(tokens) => tokens.into(),
         Err(error) => {
@@ -51,7 +56,8 @@ fn not_a_function(item: &proc_macro2::TokenStream) -> syn::Error {
              method, or on a default method with a body",
         );
     }
-    let message = "`#[instrument_errors]` can only be applied to functions and methods";
+    let message =
+        "`#[instrument_errors]` can only be applied to functions, methods and `impl` blocks";
     match syn::parse2::<syn::Item>(item.clone()) {
         Ok(other) => syn::Error::new_spanned(item_head(&other), message),
         Err(_) => syn::Error::new(proc_macro2::Span::call_site(), message),

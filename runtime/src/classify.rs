@@ -156,7 +156,8 @@ impl<E: ErrorType + ?Sized> ViaErrorType for Probe<'_, E> {
     }
 }
 
-/// `error.type` fallback: the fully qualified type name.
+/// `error.type` fallback: the fully qualified type name, without generic
+/// arguments.
 pub trait ViaTypeName {
     /// The error's `error.type`.
     fn ie_error_type(&self) -> Cow<'static, str>;
@@ -164,7 +165,7 @@ pub trait ViaTypeName {
 impl<E: ?Sized> ViaTypeName for &Probe<'_, E> {
     #[inline]
     fn ie_error_type(&self) -> Cow<'static, str> {
-        Cow::Borrowed(crate::error_type::public_type_name(
+        Cow::Borrowed(crate::error_type::error_type_name(
             std::any::type_name::<E>(),
         ))
     }
@@ -252,6 +253,11 @@ erased_errors! {
     Box<dyn Error + 'static>,
     Box<dyn Error + Send + 'static>,
     Box<dyn Error + Send + Sync + 'static>,
+    Box<dyn Error + Sync + 'static>,
+    std::sync::Arc<dyn Error + 'static>,
+    std::sync::Arc<dyn Error + Send + 'static>,
+    std::sync::Arc<dyn Error + Sync + 'static>,
+    std::sync::Arc<dyn Error + Send + Sync + 'static>,
     #[cfg(feature = "anyhow")]
     anyhow::Error,
     #[cfg(feature = "eyre")]
@@ -276,13 +282,49 @@ pub fn ok_if<E: ?Sized, F: Fn(&E) -> bool>(f: F, error: &E) -> bool {
     f(error)
 }
 
-/// Calls an `error_type` function and converts its result.
+/// Calls an `error_type` function and converts its result. The bound is not
+/// higher-ranked, so that the function may return a value borrowed from the
+/// error (`Cow<'_, str>`, `&str`); such a value is copied.
 #[inline]
-pub fn error_type<E: ?Sized, S: Into<Cow<'static, str>>, F: Fn(&E) -> S>(
+pub fn error_type<'e, E: ?Sized, S: ErrorTypeValue<'e>, F: Fn(&'e E) -> S>(
     f: F,
-    error: &E,
+    error: &'e E,
 ) -> Cow<'static, str> {
-    f(error).into()
+    f(error).into_error_type()
+}
+
+/// What an `error_type` function may return: `&'static str`, `String`,
+/// `Cow<'static, str>`, or a `Cow<'_, str>` borrowed from the error (copied,
+/// and so counted as a computed value). A `Cow::Borrowed` cannot tell a
+/// `'static` string from one borrowed from the error: both are copied.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be an `error.type` value",
+    label = "an `error_type` function returns `&'static str`, `String` or `Cow<'_, str>`"
+)]
+pub trait ErrorTypeValue<'e> {
+    /// The value, owned or `'static`.
+    fn into_error_type(self) -> Cow<'static, str>;
+}
+
+impl ErrorTypeValue<'_> for &'static str {
+    #[inline]
+    fn into_error_type(self) -> Cow<'static, str> {
+        Cow::Borrowed(self)
+    }
+}
+
+impl ErrorTypeValue<'_> for String {
+    #[inline]
+    fn into_error_type(self) -> Cow<'static, str> {
+        Cow::Owned(self)
+    }
+}
+
+impl<'e, 'b: 'e> ErrorTypeValue<'e> for Cow<'b, str> {
+    #[inline]
+    fn into_error_type(self) -> Cow<'static, str> {
+        Cow::Owned(self.into_owned())
+    }
 }
 
 /// Calls an `error_if` function: `Some(t)` makes this value a failure with
@@ -420,6 +462,16 @@ mod tests {
         assert!(ok_if(|e: &u8| *e == 1, &1));
         assert_eq!(error_type(|_: &u8| "x", &1), "x");
         assert_eq!(error_type(|e: &u8| e.to_string(), &7), "7");
+        // A value borrowed from the error.
+        struct Coded(String);
+        fn code(e: &Coded) -> Cow<'_, str> {
+            Cow::Borrowed(&e.0)
+        }
+        assert_eq!(error_type(code, &Coded("E42".into())), "E42");
+        assert_eq!(
+            error_type(|e: &Coded| Cow::Borrowed(e.0.as_str()), &Coded("E7".into())),
+            "E7"
+        );
         assert_eq!(
             error_if(|v: &u8| (*v > 2).then_some("big"), &3).as_deref(),
             Some("big")

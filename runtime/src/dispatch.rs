@@ -238,6 +238,16 @@ pub fn typed_future<O, F: Future<Output = O>>(future: F) -> F {
     future
 }
 
+/// The value as the declared type `T`: a function argument is a coercion
+/// site, so `ret::<&str>(&string)` derefs and `ret::<Box<dyn Trait>>(boxed)`
+/// unsizes, as the tail and the `return`s of a function with that return
+/// type do. The expansion passes the body of an `async fn` and the value of
+/// each of its `return`s through it (an `async` block has no declared type).
+#[inline(always)]
+pub fn ret<T>(value: T) -> T {
+    value
+}
+
 /// [`typed_future`] with the output type carried by a marker value, for
 /// places where the type cannot be spelled.
 #[inline(always)]
@@ -286,6 +296,7 @@ mod tests {
         description: true,
         exception: None,
         handled_attribute: None,
+        current_span: false,
     });
 
     type BoxFut<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;

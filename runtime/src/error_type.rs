@@ -215,6 +215,29 @@ std_errors! {
     std::thread::AccessError => "std::thread::AccessError",
 }
 
+/// The `error.type` of an error type without a value of its own: its type
+/// name, seen through smart pointers (`Box<E>`, `Arc<E>`, `Rc<E>`), with the public path of a std error type, and
+/// without generic arguments: `tokio::sync::mpsc::error::SendError<app::Job>`
+/// gives `tokio::sync::mpsc::error::SendError`. A slice of the static name:
+/// a bounded set, not counted against the limit.
+pub(crate) fn error_type_name(name: &'static str) -> &'static str {
+    let mut name = name;
+    loop {
+        let wrapped = ["alloc::boxed::Box<", "alloc::sync::Arc<", "alloc::rc::Rc<"]
+            .iter()
+            .find_map(|w| name.strip_prefix(w).and_then(|n| n.strip_suffix('>')));
+        match wrapped {
+            Some(inner) => name = inner,
+            None => break,
+        }
+    }
+    let name = public_type_name(name);
+    match name.find('<') {
+        Some(at) if at > 0 => &name[..at],
+        _ => name,
+    }
+}
+
 // ------------------------------------------------------------- erased errors
 
 /// The `error.type` of a type-erased error, `None` when nothing along its
@@ -385,6 +408,13 @@ impl ErrorType for dyn Error + Send + 'static {
 
 /// As for `dyn Error`.
 impl ErrorType for dyn Error + Send + Sync + 'static {
+    fn error_type(&self) -> Cow<'static, str> {
+        erased_error_type(self).unwrap_or(Cow::Borrowed(OTHER))
+    }
+}
+
+/// As for `dyn Error`.
+impl ErrorType for dyn Error + Sync + 'static {
     fn error_type(&self) -> Cow<'static, str> {
         erased_error_type(self).unwrap_or(Cow::Borrowed(OTHER))
     }
@@ -715,6 +745,38 @@ mod tests {
         }
         impl Error for Long {}
         assert_eq!(of(&Long), OTHER);
+    }
+
+    #[test]
+    fn type_names_without_generic_arguments() {
+        struct Generic<T>(T);
+        let name = error_type_name(type_name::<Generic<Vec<u8>>>());
+        assert!(name.ends_with("_arguments::Generic"), "{name}");
+        let name = error_type_name(type_name::<std::sync::Arc<Generic<u8>>>());
+        assert!(name.ends_with("_arguments::Generic"), "{name}");
+        assert_eq!(
+            error_type_name(type_name::<Box<std::num::ParseIntError>>()),
+            "std::num::ParseIntError"
+        );
+        assert_eq!(error_type_name(type_name::<&str>()), "&str");
+        assert_eq!(error_type_name("my::Error"), "my::Error");
+    }
+
+    #[test]
+    fn every_erased_error_walks_its_chain() {
+        use std::sync::Arc;
+        let io = || wrap("a", io::Error::from(io::ErrorKind::BrokenPipe));
+        let expected = "std::io::ErrorKind::BrokenPipe";
+        let e: Box<dyn Error + Sync> = Box::new(io());
+        assert_eq!(e.error_type(), expected);
+        let e: Arc<dyn Error> = Arc::new(io());
+        assert_eq!(e.error_type(), expected);
+        let e: Arc<dyn Error + Send> = Arc::new(io());
+        assert_eq!(e.error_type(), expected);
+        let e: Arc<dyn Error + Sync> = Arc::new(io());
+        assert_eq!(e.error_type(), expected);
+        let e: Arc<dyn Error + Send + Sync> = Arc::new(io());
+        assert_eq!(e.error_type(), expected);
     }
 
     #[test]

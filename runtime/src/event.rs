@@ -9,7 +9,7 @@
 //! metadata and the callsite, constant data) and calls [`emit_exception`],
 //! compiled once in this crate. The event is the one `tracing::event!(name:
 //! ..., level, "exception.type" = ..., "exception.message" = ...,
-//! "exception.stacktrace" = ...)` would make: same name, target, level,
+//! "exception.stacktrace" = ..., "{} failed: {}", span_name, message)` would make: same name, target, level,
 //! module path, file, line and fields, with the same enabled checks.
 
 use tracing::callsite::{Callsite as _, DefaultCallsite};
@@ -20,14 +20,18 @@ use opentelemetry_semantic_conventions::attribute;
 
 use crate::exception::ExceptionRecord;
 
-/// The names of the fields of every exception event, in this order: the
-/// semantic conventions' `exception.type`, `exception.message`,
+/// The names of the fields of every exception event, in this order:
+/// `message` (the line a person reads: `<span name> failed: <exception
+/// message>`, which `opentelemetry-appender-tracing` makes the log record's
+/// body and `tracing_subscriber::fmt` prints first), the semantic
+/// conventions' `exception.type`, `exception.message`,
 /// `exception.stacktrace` and `code.function.name`; an operation with
 /// `handled_attribute` adds that name after them. The event's `FieldSet` is
 /// built from this array (no `tracing` macro, whose field names would have to
 /// be literal tokens), so the keys are the `opentelemetry-semantic-conventions`
 /// constants themselves.
-pub const EXCEPTION_FIELDS: [&str; 4] = [
+pub const EXCEPTION_FIELDS: [&str; 5] = [
+    "message",
     attribute::EXCEPTION_TYPE,
     attribute::EXCEPTION_MESSAGE,
     attribute::EXCEPTION_STACKTRACE,
@@ -68,6 +72,7 @@ macro_rules! __exception_callsite {
             $crate::__private::EXCEPTION_FIELDS[1],
             $crate::__private::EXCEPTION_FIELDS[2],
             $crate::__private::EXCEPTION_FIELDS[3],
+            $crate::__private::EXCEPTION_FIELDS[4],
             $handled,
         ])
     };
@@ -106,6 +111,9 @@ macro_rules! __exception_sink {
     };
 }
 
+/// Between the span name and the message in the event's message.
+const FAILED: &str = " failed: ";
+
 /// Whether an event at `level` can be enabled at all (the static and the
 /// global maximum levels): a record that cannot be is not formatted.
 #[inline]
@@ -139,15 +147,30 @@ pub fn emit_exception(callsite: &'static DefaultCallsite, record: &ExceptionReco
     }
     let fields = meta.fields();
     let mut names = fields.iter();
-    let (Some(r#type), Some(message), Some(stacktrace), Some(function)) =
-        (names.next(), names.next(), names.next(), names.next())
-    else {
+    let (Some(body), Some(r#type), Some(message), Some(stacktrace), Some(function)) = (
+        names.next(),
+        names.next(),
+        names.next(),
+        names.next(),
+        names.next(),
+    ) else {
         return;
     };
+    // `<span name> failed: <message>`, or the type without a message: built
+    // here, once, at its exact size, and handed on as a `&str` (a subscriber
+    // copies it; formatting it through `fmt::Arguments` in each subscriber
+    // cost several times more).
+    let detail = record.message.unwrap_or(record.r#type);
+    let mut line = String::with_capacity(record.name.len() + FAILED.len() + detail.len());
+    line.push_str(record.name);
+    line.push_str(FAILED);
+    line.push_str(detail);
+    let line = line.as_str();
     let root: Option<tracing::Id> = None;
     match names.next() {
         None => {
-            let values: [(&tracing::field::Field, Option<&dyn Value>); 4] = [
+            let values: [(&tracing::field::Field, Option<&dyn Value>); 5] = [
+                (&body, Some(&line as &dyn Value)),
                 (&r#type, Some(&record.r#type as &dyn Value)),
                 (&message, Some(&record.message as &dyn Value)),
                 (&stacktrace, Some(&record.stacktrace as &dyn Value)),
@@ -156,7 +179,8 @@ pub fn emit_exception(callsite: &'static DefaultCallsite, record: &ExceptionReco
             tracing::Event::child_of(root, meta, &fields.value_set(&values));
         }
         Some(handled) => {
-            let values: [(&tracing::field::Field, Option<&dyn Value>); 5] = [
+            let values: [(&tracing::field::Field, Option<&dyn Value>); 6] = [
+                (&body, Some(&line as &dyn Value)),
                 (&r#type, Some(&record.r#type as &dyn Value)),
                 (&message, Some(&record.message as &dyn Value)),
                 (&stacktrace, Some(&record.stacktrace as &dyn Value)),

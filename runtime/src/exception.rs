@@ -43,26 +43,40 @@
 //! # The record
 //!
 //! * Event name `<span name>.exception`, as the conventions recommend, of the
-//!   operation the exception escaped first.
+//!   operation the exception escaped first (of the caller, for an error a
+//!   caller's `ok_if` accepts: see [fates](#fates-and-severities)).
+//! * Message (the log record's body, what `tracing_subscriber::fmt` prints
+//!   first): `<span name> failed: <exception.message>`, e.g. `store.get
+//!   failed: connection refused`, with the span name of the operation the
+//!   exception escaped first; `<span name> failed: <exception.type>` when
+//!   there is no message (`description = false`, no `Display`). It is
+//!   formatted by the subscriber that reads it, from the parts below, which
+//!   stay as they are.
 //! * `exception.type`: the same value as that span's and metric point's
 //!   `error.type` (after the [`ERROR_TYPE_LIMIT`](crate::ERROR_TYPE_LIMIT)),
 //!   `"panic"` for a panic.
 //! * `exception.message`: the error's `Display`, or the panic's message, at
-//!   most [`MESSAGE_LIMIT`] bytes. Absent with `description = false` (the
+//!   most [`MESSAGE_LIMIT`] bytes (a longer one is cut at a character
+//!   boundary and ends with `… [cut at 4096 bytes]`; no more of the error is
+//!   formatted than that). Absent with `description = false` (the
 //!   message may be sensitive), for an error type without `Display`, and for
 //!   a panic whose payload is not a string.
 //! * `exception.stacktrace`, when there is one. Rust errors carry no stack
 //!   trace; what tells their cause is the `source()` chain, so for an error
 //!   that implements `std::error::Error` it is that chain, one line per level
 //!   (`caused by (0): <Display of source()>`, `caused by (1): …`), at most
-//!   [`SOURCE_DEPTH_LIMIT`] levels and [`STACKTRACE_LIMIT`] bytes; absent
-//!   when the error has no source. For a panic it is the
-//!   [`std::backtrace::Backtrace`] captured when the panic unwinds out of the
-//!   instrumented function, only when backtraces are enabled
-//!   (`RUST_LIB_BACKTRACE` / `RUST_BACKTRACE`): it shows the instrumented
-//!   function and its callers (for an `async fn`, the poll that panicked), not
-//!   the frames between the panic site and the function, which only the panic
-//!   hook sees.
+//!   [`SOURCE_DEPTH_LIMIT`] levels (then `… [cut at 32 levels]`) and
+//!   [`STACKTRACE_LIMIT`] bytes (then `… [cut at N bytes]`); absent when the
+//!   error has no source. For a panic it is where the panic happened,
+//!   `panicked at src/web.rs:195:9`, even with backtraces off, followed, when
+//!   backtraces are enabled (`RUST_LIB_BACKTRACE` / `RUST_BACKTRACE`), by the
+//!   backtrace from the panicking frame (frame 0 is the function that
+//!   panicked; no frames of this crate, of std's panic machinery or of
+//!   `catch_unwind`). Both come from the panic hook this crate installs once;
+//!   its rules (the hook it replaced still runs; never a stale location; an
+//!   application that replaces the hook later) are in
+//!   [Panics](#panics-the-hook). `code.*` attributes stay those of the
+//!   instrumented function.
 //! * `code.function.name`: the function the exception escaped first.
 //! * On the record of a handled error, the operation's `handled_attribute`
 //!   (below).
@@ -89,10 +103,34 @@
 //!   record the failure); an error that escapes it from a frame below keeps
 //!   its record, not raised by this frame's level.
 //!
+//! # Fates and severities
+//!
+//! | the exception's fate | the record | severity |
+//! |---|---|---|
+//! | an `Err` that the function's own `ok_if` accepts | its own, with its `handled_attribute` | `DEBUG` |
+//! | an `Err` escaping to a caller whose `ok_if` accepts it (through any frames returning it with `?`/conversions) | **one**: the exception of the function it escaped first (`exception.*`, `code.function.name`, tied to that span), as the accepting caller's event (`<caller>.exception`) with the caller's `handled_attribute` if it has one | `DEBUG` |
+//! | recovered in plain code: a caller returns `Ok` (or an `Ok` value `error_if` rejects), or goes on to make another instrumented call | the function's it escaped first | the highest severity reached so far: `WARN` for internal, client and producer frames |
+//! | escapes a `server` or `consumer` operation (that logs) | the function's it escaped first | `ERROR` (or that operation's `log_level` if higher) |
+//! | escapes the outermost instrumented call of the thread or task | the function's it escaped first | the highest severity reached |
+//! | a cancelled future still holding a record from a call inside it | that record | the severity reached |
+//! | a panic | the innermost frame's it unwinds out of | `ERROR` |
+//! | an `Ok` value `error_if` rejects | none (not an exception) | — |
+//! | `log = false` | none from this frame | — |
+//!
+//! A record already emitted (the error escaped a server first) stays as it
+//! was when a caller then accepts the error with `ok_if`. A caller with
+//! `log = false` that accepts a pending error lets it be emitted as a plain
+//! recovery (at the severity reached).
+//!
 //! # When the record is emitted
 //!
-//! An exception's record is emitted when its fate is known, and carries that
-//! moment as its timestamp:
+//! An exception's record is emitted when its fate is known (the cases
+//! below). `opentelemetry-appender-tracing` sets no `Timestamp` on the log
+//! record: the SDK stamps its `ObservedTimestamp` as it is emitted, so that
+//! is the moment the fate became known (a caller returning, a server
+//! operation ending), after the failure itself; the failure's own time is
+//! the end of the span the record is tied to.
+//!
 //!
 //! * **handled by a caller**: an enclosing instrumented call returns `Ok` (or
 //!   an `Ok` value `error_if` rejects, or an error its `ok_if` accepts), or
@@ -124,7 +162,8 @@
 //! "acme.resource.create.status"`, the span and the record get that attribute
 //! set to the error's `error.type` (`already_exists`). If the handled error
 //! came up from an instrumented call below, whose record waits, that record
-//! (the same exception) is emitted instead, at the severity it reached.
+//! (the same exception) is emitted instead, at `DEBUG`, as this operation's
+//! event with its `handled_attribute` (see [fates](#fates-and-severities)).
 //!
 //! # The rule for "once"
 //!
@@ -178,6 +217,38 @@
 //! and its caller's next step) and is emitted or handed on, never dropped, so
 //! nothing is lost and nothing leaks.
 //!
+//! # Panics: the hook
+//!
+//! `catch_unwind` gives the instrumented frame only the panic's payload; the
+//! location and the stack at the panic are seen by the panic hook alone. The
+//! crate installs one, **once per process, at the first call of an
+//! instrumented function** (before its body runs), and never while that
+//! thread is panicking (`std::panic::set_hook` would panic then; a later
+//! first call installs it). It calls the hook it replaced (`take_hook`: std's
+//! default one, or the application's) for every panic, with the same
+//! information, so what the process prints does not change and the
+//! application's hook still runs and sees every panic.
+//!
+//! For a panic raised while an instrumented call runs on the thread, the
+//! hook notes its location (and the backtrace, when enabled) in a
+//! thread-local, with the payload it belongs to (the address and length of
+//! the `&str`/`String` message); the frame the panic unwinds out of takes
+//! that note only for that payload. A panic re-raised with
+//! `std::panic::resume_unwind` (which does not run the hook) with another
+//! payload, or a panic after one caught elsewhere, never gets a stale
+//! location: it gets none. A payload that is not a string (`panic_any(7)`)
+//! gets none either.
+//!
+//! **An application that replaces the hook later** (`set_hook` after the
+//! first instrumented call, without calling the hook `take_hook` returned)
+//! removes this one: panics are still recorded (status `Error`, `error.type`
+//! `"panic"`, the message) but without location; with backtraces enabled,
+//! the stack trace is then the backtrace where the panic left the
+//! instrumented function, without this crate's frames. A hook set before the
+//! first instrumented call, or one that chains, keeps both running. A
+//! `#[track_caller]` function's panic has no note either (its frame sees no
+//! payload).
+//!
 //! # `OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN`
 //!
 //! With `logs/dup` in this variable (read once per process, at the first
@@ -202,10 +273,12 @@ use tracing::Level;
 use crate::site::ExceptionSink;
 
 /// The longest status description or `exception.message` recorded, in bytes;
-/// longer messages are cut at a character boundary and end with `…`.
+/// longer messages are cut at a character boundary and end with a marker
+/// that says so and where: `… [cut at 4096 bytes]` (the bytes kept).
 pub const MESSAGE_LIMIT: usize = 4096;
 
-/// The longest `exception.stacktrace` recorded, in bytes.
+/// The longest `exception.stacktrace` recorded, in bytes, before the marker
+/// `… [cut at N bytes]` that ends a cut one.
 pub const STACKTRACE_LIMIT: usize = 16 * 1024;
 
 /// How many `source()` levels are followed (a cyclic chain stops here).
@@ -214,6 +287,10 @@ pub const SOURCE_DEPTH_LIMIT: usize = 32;
 /// One exception, as handed to the `tracing` event.
 #[derive(Debug, Clone, Copy)]
 pub struct ExceptionRecord<'a> {
+    /// The span name of the operation the exception escaped first: the
+    /// event's message is `<name> failed: <exception.message>` (or
+    /// `<name> failed: <exception.type>` without a message).
+    pub name: &'a str,
     /// `exception.type`: the same value as `error.type`.
     pub r#type: &'a str,
     /// `exception.message`, absent with `description = false`.
@@ -251,6 +328,8 @@ pub(crate) struct Pending {
     pub(crate) message: Option<String>,
     /// `exception.stacktrace`, bounded.
     pub(crate) stacktrace: Option<String>,
+    /// The span name of the frame the error escaped first.
+    pub(crate) name: &'static str,
     /// `code.function.name` of the frame the error escaped first.
     pub(crate) function: &'static str,
     /// The span context current in that frame: the record is tied to it.
@@ -269,6 +348,22 @@ impl Pending {
     // Taken as it is held, boxed, so that it is freed here.
     #[allow(clippy::boxed_local)]
     pub(crate) fn emit(self: Box<Self>) {
+        let (sink, level) = (self.sink, self.level);
+        self.emit_as(sink, level, None);
+    }
+
+    /// Emits the record as handled by a caller whose `ok_if` accepted the
+    /// error: at `DEBUG`, as the event of that caller's `sink` (which has the
+    /// caller's `handled_attribute`, set to `handled`), still tied to the
+    /// span the exception escaped first.
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn emit_handled(self: Box<Self>, sink: ExceptionSink, handled: Option<&str>) {
+        self.emit_as(sink, Level::DEBUG, handled);
+    }
+
+    #[allow(clippy::boxed_local)]
+    fn emit_as(self: Box<Self>, sink: ExceptionSink, level: Level, handled: Option<&str>) {
         let _ = catch_unwind(AssertUnwindSafe(|| {
             // Without a span there (no tracer), the current context as is.
             #[cfg(not(feature = "testing"))]
@@ -291,15 +386,16 @@ impl Pending {
                 }
                 .attach()
             });
-            (self.sink.emit)(
+            (sink.emit)(
                 &ExceptionRecord {
+                    name: self.name,
                     r#type: &self.error_type,
                     message: self.message.as_deref(),
                     stacktrace: self.stacktrace.as_deref(),
                     function: self.function,
-                    handled: None,
+                    handled,
                 },
-                self.level,
+                level,
             );
         }));
     }
@@ -397,6 +493,19 @@ pub(crate) fn enter(memory: Below) -> Below {
     }
 }
 
+/// Whether an instrumented call is running on this thread (for the panic
+/// hook). Never panics.
+pub(crate) fn inside_frame() -> bool {
+    BELOW
+        .try_with(|c| {
+            let below = c.replace(Below::Outside);
+            let inside = !below.is_outside();
+            c.set(below);
+            inside
+        })
+        .unwrap_or(false)
+}
+
 /// Takes what the body left in the thread and puts `memory` there instead.
 #[inline]
 pub(crate) fn exchange(memory: Below) -> Below {
@@ -424,7 +533,9 @@ pub(crate) fn leave(outcome: Below, outermost: bool) {
     }
 }
 
-/// A `fmt::Write` that keeps at most `limit` bytes and then refuses more.
+/// A `fmt::Write` that keeps at most `limit` bytes and then refuses more:
+/// a `Display` that goes on writing gets an error at once, so no more of the
+/// error is formatted than the limit needs.
 struct Bounded {
     out: String,
     limit: usize,
@@ -441,18 +552,40 @@ impl fmt::Write for Bounded {
             self.out.push_str(s);
             return Ok(());
         }
-        let mut cut = room;
-        while !s.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        self.out.push_str(&s[..cut]);
+        self.out.push_str(&s[..floor_char_boundary(s, room)]);
         self.truncated = true;
         Err(fmt::Error)
     }
 }
 
-/// Formats `value` into at most `limit` bytes (plus `…` when cut). A `Display`
-/// that panics or fails yields what it wrote before, never a panic.
+/// The largest character boundary of `s` at or before `at`.
+fn floor_char_boundary(s: &str, at: usize) -> usize {
+    let mut cut = at.min(s.len());
+    while !s.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    cut
+}
+
+/// Appends the marker of a text cut after `at` bytes: `… [cut at 4096 bytes]`.
+pub(crate) fn push_cut_marker(out: &mut String, at: usize) {
+    let _ = write!(out, "… [cut at {at} bytes]");
+}
+
+/// Cuts `s` to at most `limit` bytes at a character boundary and marks the
+/// cut with [`push_cut_marker`]; a text within the limit is left as it is.
+pub(crate) fn cut_to(s: &mut String, limit: usize) {
+    if s.len() > limit {
+        let cut = floor_char_boundary(s, limit);
+        s.truncate(cut);
+        push_cut_marker(s, cut);
+    }
+}
+
+/// Formats `value` into at most `limit` bytes; a longer text is cut at a
+/// character boundary and ends with `… [cut at N bytes]` (N: the bytes
+/// kept). A `Display` that panics or fails yields what it wrote before,
+/// never a panic.
 pub(crate) fn bounded_display(value: &dyn Display, limit: usize) -> String {
     let mut w = Bounded {
         out: String::new(),
@@ -465,46 +598,35 @@ pub(crate) fn bounded_display(value: &dyn Display, limit: usize) -> String {
         w.out
             .push_str("<the error's Display implementation panicked>");
     } else if w.truncated {
-        w.out.push('…');
+        let at = w.out.len();
+        push_cut_marker(&mut w.out, at);
     }
     w.out
 }
 
 /// The `source()` chain of `error`, one `caused by:` line per level, bounded
-/// in depth and size; `None` when the error has no source.
+/// in depth and size; `None` when the error has no source. A chain cut at
+/// [`STACKTRACE_LIMIT`] bytes ends with `… [cut at N bytes]`, one cut at
+/// [`SOURCE_DEPTH_LIMIT`] levels with `… [cut at 32 levels]`.
 pub(crate) fn source_chain(error: &dyn Error) -> Option<String> {
     let mut source = error.source()?;
     let mut out = String::new();
     for depth in 0..SOURCE_DEPTH_LIMIT {
-        if out.len() >= STACKTRACE_LIMIT {
-            break;
-        }
-        let line = bounded_display(source, MESSAGE_LIMIT.min(STACKTRACE_LIMIT - out.len()));
+        let room = STACKTRACE_LIMIT.saturating_sub(out.len());
+        // Formats at most what still fits (one byte more tells a cut).
+        let line = bounded_display(source, MESSAGE_LIMIT.min(room));
         let _ = writeln!(out, "caused by ({depth}): {line}");
+        if out.len() > STACKTRACE_LIMIT {
+            cut_to(&mut out, STACKTRACE_LIMIT);
+            return Some(out);
+        }
         match source.source() {
             Some(next) => source = next,
-            None => return Some(within_limit(out, "")),
+            None => return Some(out),
         }
     }
-    Some(within_limit(out, CHAIN_CUT))
-}
-
-const CHAIN_CUT: &str = "… (source chain cut)\n";
-
-/// `out` and `tail` in at most [`STACKTRACE_LIMIT`] bytes: cut at a character
-/// boundary and marked with [`CHAIN_CUT`] when they do not fit.
-fn within_limit(mut out: String, tail: &str) -> String {
-    if out.len() + tail.len() > STACKTRACE_LIMIT {
-        let mut cut = STACKTRACE_LIMIT - CHAIN_CUT.len();
-        while !out.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        out.truncate(cut);
-        out.push_str(CHAIN_CUT);
-    } else {
-        out.push_str(tail);
-    }
-    out
+    let _ = write!(out, "… [cut at {SOURCE_DEPTH_LIMIT} levels]");
+    Some(out)
 }
 
 /// The message of a panic payload, when it is a string.
@@ -549,12 +671,59 @@ mod tests {
     #[test]
     fn messages_are_bounded() {
         let s = bounded_display(&Big, MESSAGE_LIMIT);
-        assert!(s.len() <= MESSAGE_LIMIT + '…'.len_utf8());
-        assert!(s.ends_with('…'));
+        // "é" is 2 bytes: the cut falls on a character boundary, 4096
+        assert!(s.ends_with("é… [cut at 4096 bytes]"), "{}", &s[4000..]);
+        let s = bounded_display(&Big, 5);
+        assert_eq!(s, "éé… [cut at 4 bytes]", "never splits a character");
         let s = bounded_display(&Ignores, 10);
-        assert_eq!(s, "abcdefabcd…");
+        assert_eq!(s, "abcdefabcd… [cut at 10 bytes]");
+        assert_eq!(bounded_display(&"abcdefabcd", 10), "abcdefabcd", "fits");
         assert_eq!(bounded_display(&"", 10), "");
         assert_eq!(bounded_display(&"a\u{0}b\n", 10), "a\u{0}b\n");
+    }
+
+    /// Counts what it is asked to write: a cut display stops being asked.
+    struct Counted<'a>(&'a std::cell::Cell<usize>);
+    impl Display for Counted<'_> {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            for _ in 0..1_000_000 {
+                self.0.set(self.0.get() + 1);
+                f.write_str("0123456789")?;
+            }
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn no_more_is_formatted_than_the_limit_needs() {
+        let writes = std::cell::Cell::new(0);
+        let s = bounded_display(&Counted(&writes), 100);
+        assert_eq!(s.len(), 100 + "… [cut at 100 bytes]".len());
+        assert_eq!(writes.get(), 11, "stops at the first write past the limit");
+    }
+
+    #[test]
+    fn long_chains_are_cut_with_a_marker() {
+        #[derive(Debug)]
+        struct Wide;
+        impl Display for Wide {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&"ü".repeat(1000))
+            }
+        }
+        impl Error for Wide {
+            fn source(&self) -> Option<&(dyn Error + 'static)> {
+                static NEXT: Wide = Wide;
+                Some(&NEXT)
+            }
+        }
+        let chain = source_chain(&Wide).unwrap();
+        let (kept, marker) = chain.rsplit_once("… [cut at ").expect("a marker");
+        assert_eq!(marker, format!("{} bytes]", kept.len()));
+        assert!(kept.len() <= STACKTRACE_LIMIT && kept.len() >= STACKTRACE_LIMIT - 1);
+        let mut cut = String::from(kept);
+        cut_to(&mut cut, 3);
+        assert_eq!(cut, "cau… [cut at 3 bytes]");
     }
 
     #[test]
@@ -593,6 +762,7 @@ mod tests {
         let chain = source_chain(&Chain(0)).unwrap();
         assert_eq!(chain.lines().count(), SOURCE_DEPTH_LIMIT + 1);
         assert!(chain.starts_with("caused by (0): level 1\n"));
+        assert!(chain.ends_with("\n… [cut at 32 levels]"), "{chain}");
         assert!(chain.len() <= STACKTRACE_LIMIT);
     }
 
@@ -638,6 +808,7 @@ mod tests {
             error_type: Cow::Borrowed("t"),
             message: Some("m".into()),
             stacktrace: None,
+            name: "n",
             function: "f",
             span_context: SpanContext::empty_context(),
             #[cfg(feature = "testing")]

@@ -14,7 +14,7 @@ use opentelemetry_semantic_conventions::attribute;
 use crate::classify::{Failure, Message, Verdict};
 use crate::entry::{After, Entry, Links, MetricAttributes, Parent, SpanAttributes};
 use crate::exception::{self, Below, ExceptionRecord, Pending, MESSAGE_LIMIT};
-use crate::site::{CallSite, Kind, State, CODE_FUNCTION_NAME, ERROR_TYPE};
+use crate::site::{CallSite, Info, Kind, State, CODE_FUNCTION_NAME, ERROR_TYPE};
 
 /// `error.type` of an operation that panicked.
 pub const PANIC: &str = "panic";
@@ -54,6 +54,9 @@ pub struct Frame {
     metric_attributes: Option<Box<[KeyValue]>>,
     /// This call records nothing at all.
     inert: bool,
+    /// The span in `cx` is not this call's own (`span = current`: the
+    /// current `tracing` span's): it is marked, not ended.
+    borrowed: bool,
     /// The capture this call goes to (feature `testing`).
     #[cfg(feature = "testing")]
     pub(crate) capture: Option<crate::testing::Scope>,
@@ -96,18 +99,33 @@ impl CallSite {
         let wall = (timed && state.tracer.is_some() && LAST_SPAN_RECORDED.get())
             .then(opentelemetry::time::now);
         let start = timed.then(Instant::now);
-        let (cx, span_start) = match &state.tracer {
-            Some(tracer) => parent.with(|parent| {
-                self.start_span(
-                    tracer,
-                    parent,
-                    attributes,
-                    metric_attributes.as_slice(),
-                    links,
-                    wall,
-                )
-            }),
-            None => (None, None),
+        let borrowed = self.info.current_span.then(current_tracing_span).flatten();
+        let (cx, span_start, borrowed) = match (borrowed, &state.tracer) {
+            // `span = current`: the current `tracing` span gets the
+            // attributes (`parent` and `links` belong to a span this call
+            // would start).
+            (Some(cx), _) => {
+                let _ = catch_unwind(AssertUnwindSafe(|| {
+                    let span = cx.span();
+                    span.set_attributes(metric_attributes.as_slice().iter().cloned());
+                    span.set_attributes(attributes.evaluate());
+                }));
+                (Some(cx), None, true)
+            }
+            (None, Some(tracer)) => {
+                let (cx, span_start) = parent.with(|parent| {
+                    self.start_span(
+                        tracer,
+                        parent,
+                        attributes,
+                        metric_attributes.as_slice(),
+                        links,
+                        wall,
+                    )
+                });
+                (cx, span_start, false)
+            }
+            (None, None) => (None, None, false),
         };
         Frame {
             site: self,
@@ -121,6 +139,7 @@ impl CallSite {
                 None
             },
             inert: false,
+            borrowed,
             #[cfg(feature = "testing")]
             capture: None,
         }
@@ -164,6 +183,7 @@ impl CallSite {
             // Kept for the capture's point too.
             metric_attributes: metric_attributes.into_boxed(),
             inert: false,
+            borrowed: false,
             capture: Some(capture),
         }
     }
@@ -225,6 +245,31 @@ impl CallSite {
     }
 }
 
+/// `span = current`: the OpenTelemetry context of the current `tracing`
+/// span, when one is current and tracing-opentelemetry's layer records it.
+#[cfg(feature = "tracing-opentelemetry")]
+fn current_tracing_span() -> Option<Context> {
+    use tracing_opentelemetry::OpenTelemetrySpanExt as _;
+    catch_unwind(|| {
+        let span = tracing::Span::current();
+        if span.is_none() {
+            return None;
+        }
+        let cx = span.context();
+        let recording = cx.has_active_span() && cx.span().is_recording();
+        recording.then_some(cx)
+    })
+    .ok()
+    .flatten()
+}
+
+/// Without the feature, `span = current` does not compile.
+#[cfg(not(feature = "tracing-opentelemetry"))]
+#[inline(always)]
+fn current_tracing_span() -> Option<Context> {
+    None
+}
+
 thread_local! {
     /// Whether the last span started on this thread was recording: a guess
     /// that the next one will be, so that its start time is worth reading.
@@ -260,8 +305,17 @@ impl Frame {
             span_start: None,
             metric_attributes: None,
             inert: true,
+            borrowed: false,
             #[cfg(feature = "testing")]
             capture: None,
+        }
+    }
+
+    /// Ends the span, at this call's end time, unless it is not this call's.
+    #[inline]
+    fn end(&self, timing: Timing, span: &SpanRef<'_>) {
+        if !self.borrowed {
+            timing.end(span);
         }
     }
 
@@ -330,7 +384,7 @@ impl Frame {
         // expansion's own code around it cannot panic.
         after(out, &mut hooks);
         let status = hooks.status;
-        self.finish(verdict, below, false, outermost, status.as_ref());
+        self.finish(verdict, below, None, outermost, status.as_ref());
     }
 
     /// Records a panic that is unwinding out of this call.
@@ -343,6 +397,8 @@ impl Frame {
     ) {
         let message = exception::panic_message(payload);
         let message = message.as_ref().map(|m| Message::Display(m));
+        // Where it panicked, as the panic hook saw it (see `crate::panic_hook`).
+        let trace = crate::panic_hook::take_for(payload);
         self.finish(
             Verdict::Failure(Failure {
                 error_type: Cow::Borrowed(PANIC),
@@ -350,7 +406,7 @@ impl Frame {
                 error: None,
             }),
             below,
-            true,
+            Some(trace),
             outermost,
             None,
         );
@@ -359,13 +415,15 @@ impl Frame {
     /// Records the outcome: span status and `error.type`, the exception log
     /// record, the end of the span and the duration. Leaves for the enclosing
     /// frame what became of an exception (see [`crate::exception`]), given
-    /// what the last instrumented call inside left (`below`); `outermost`: no
-    /// instrumented frame encloses this one on this thread.
+    /// what the last instrumented call inside left (`below`); `panicked`: a
+    /// panic is unwinding out of this call, with the stack trace the panic
+    /// hook noted for it, if any; `outermost`: no instrumented frame encloses
+    /// this one on this thread.
     pub(crate) fn finish(
         &mut self,
         verdict: Verdict<'_>,
         below: Below,
-        panicked: bool,
+        panicked: Option<Option<String>>,
         outermost: bool,
         status: Option<&KeyValue>,
     ) {
@@ -381,7 +439,7 @@ impl Frame {
         &mut self,
         verdict: Verdict<'_>,
         below: Below,
-        panicked: bool,
+        panicked: Option<Option<String>>,
         outermost: bool,
         metric: Option<&KeyValue>,
     ) {
@@ -407,7 +465,7 @@ impl Frame {
                 // processor or exporter that panics is contained here too.
                 let _ = catch_unwind(AssertUnwindSafe(|| {
                     if let Some(cx) = &cx {
-                        timing.end(&cx.span());
+                        self.end(timing, &cx.span());
                     }
                     self.record_duration(state, timing.seconds, None, metric);
                 }));
@@ -417,11 +475,12 @@ impl Frame {
                 return;
             }
             Verdict::Failure(failure) => {
-                let raised = if panicked {
+                let raised = if panicked.is_some() {
                     Raised::Panic
                 } else {
                     Raised::Error
                 };
+                let trace = panicked.flatten();
                 // Telemetry must never take the user's function down.
                 let ends = outermost || self.ends_exceptions();
                 let outcome = catch_unwind(AssertUnwindSafe(|| {
@@ -430,7 +489,7 @@ impl Frame {
                         cx.as_ref(),
                         (timing, metric),
                         &failure,
-                        raised,
+                        (raised, trace),
                         below,
                         ends,
                     )
@@ -443,7 +502,7 @@ impl Frame {
                         Below::Emitted
                     }
                     Ok(outcome) => outcome,
-                    Err(_) if panicked => Below::Panic,
+                    Err(_) if raised == Raised::Panic => Below::Panic,
                     Err(_) => Below::Emitted,
                 }
             }
@@ -459,7 +518,7 @@ impl Frame {
                         cx.as_ref(),
                         (timing, metric),
                         &failure,
-                        Raised::Nothing,
+                        (Raised::Nothing, None),
                         below,
                         false,
                     )
@@ -491,7 +550,7 @@ impl Frame {
         cx: Option<&Context>,
         (timing, metric): (Timing, Option<&KeyValue>),
         failure: &Failure<'_>,
-        raised: Raised,
+        (raised, trace): (Raised, Option<String>),
         below: Below,
         ends_here: bool,
     ) -> Below {
@@ -533,7 +592,7 @@ impl Frame {
         };
         let stacktrace = match (sink, raised) {
             (None, _) | (_, Raised::Nothing) => None,
-            (Some(_), Raised::Panic) => panic_backtrace(),
+            (Some(_), Raised::Panic) => trace.or_else(crate::panic_hook::backtrace_here),
             (Some(_), Raised::Error) => failure.error.and_then(exception::source_chain),
         };
         // The SDK's calls are contained one by one: `outcome` may own a
@@ -549,13 +608,13 @@ impl Frame {
         let outcome = match sink {
             None => outcome,
             Some(sink) if raised == Raised::Panic => {
-                let record = sink_record(error_type, &message, &stacktrace, info.function);
+                let record = sink_record(info, error_type, &message, &stacktrace);
                 (sink.emit)(&record, tracing::Level::ERROR);
                 Below::Panic
             }
             // Its fate is known already: no need to wait, nor to copy.
             Some(sink) if ends_here => {
-                let record = sink_record(error_type, &message, &stacktrace, info.function);
+                let record = sink_record(info, error_type, &message, &stacktrace);
                 (sink.emit)(&record, sink.level);
                 Below::Emitted
             }
@@ -572,6 +631,7 @@ impl Frame {
                         message.take()
                     },
                     stacktrace,
+                    name: info.name,
                     function: info.function,
                     span_context: Context::map_current(|cx| cx.span().span_context().clone()),
                     #[cfg(feature = "testing")]
@@ -585,7 +645,7 @@ impl Frame {
                 if recording {
                     span.set_status(Status::error(message.unwrap_or_default()));
                 }
-                timing.end(span);
+                self.end(timing, span);
             }
             self.record_duration(state, timing.seconds, Some(Value::from(error_type)), metric);
         }));
@@ -607,22 +667,36 @@ impl Frame {
         let info = &self.site.info;
         let span = cx.map(TraceContextExt::span);
         let recording = span.as_ref().is_some_and(|s| s.is_recording());
-        let sink = match below {
+        let (sink, below) = match below {
             // Not formatted when no subscriber can take a `DEBUG` event
             // (unless `logs/dup` wants the span event).
-            Below::Nothing | Below::Outside => info.exception.filter(|_| {
-                crate::event::level_enabled(tracing::Level::DEBUG)
-                    || (recording && state.span_event)
-                    || self.is_captured()
-            }),
+            Below::Nothing | Below::Outside => (
+                info.exception.filter(|_| {
+                    crate::event::level_enabled(tracing::Level::DEBUG)
+                        || (recording && state.span_event)
+                        || self.is_captured()
+                }),
+                Below::Nothing,
+            ),
+            // The error came up from a call inside whose record waits: its
+            // fate is now known, handled. Emitted below, at `DEBUG`.
+            pending @ Below::Pending(_) if info.exception.is_some() => (None, pending),
+            // Already emitted (it escaped a server first), or this frame
+            // logs nothing (`log = false`): as it stands.
             below => {
                 below.handled();
-                None
+                (None, Below::Nothing)
             }
         };
-        if recording || sink.is_some() {
+        if recording || sink.is_some() || matches!(below, Below::Pending(_)) {
             let error_type = state.error_types.admit_str(failure.error_type.clone());
             let handled = info.handled_attribute.map(|_| error_type);
+            if let (Below::Pending(pending), Some(sink)) = (below, info.exception) {
+                // One record for the exception: the callee's (its
+                // `exception.*`, `code.function.name` and span), as this
+                // operation's `DEBUG` event, with its `handled_attribute`.
+                std::mem::ManuallyDrop::into_inner(pending).emit_handled(sink, handled);
+            }
             if let (Some(span), Some(key)) =
                 (span.as_ref().filter(|_| recording), info.handled_attribute)
             {
@@ -639,13 +713,13 @@ impl Frame {
                 if let Some(span) = span.as_ref().filter(|_| recording && state.span_event) {
                     add_span_event(span, error_type, message.as_deref(), stacktrace.as_deref());
                 }
-                let mut record = sink_record(error_type, &message, &stacktrace, info.function);
+                let mut record = sink_record(info, error_type, &message, &stacktrace);
                 record.handled = handled;
                 (sink.emit)(&record, tracing::Level::DEBUG);
             }
         }
         if let Some(span) = &span {
-            timing.end(span);
+            self.end(timing, span);
         }
         self.record_duration(state, timing.seconds, None, metric);
     }
@@ -781,23 +855,26 @@ impl Drop for Frame {
     #[inline]
     fn drop(&mut self) {
         if let Some(cx) = self.cx.take() {
-            cx.span().end();
+            if !self.borrowed {
+                cx.span().end();
+            }
         }
     }
 }
 
 /// The record of an exception raised here.
 fn sink_record<'a>(
+    info: &'a Info,
     error_type: &'a str,
     message: &'a Option<String>,
     stacktrace: &'a Option<String>,
-    function: &'a str,
 ) -> ExceptionRecord<'a> {
     ExceptionRecord {
+        name: info.name,
         r#type: error_type,
         message: message.as_deref(),
         stacktrace: stacktrace.as_deref(),
-        function,
+        function: info.function,
         handled: None,
     }
 }
@@ -821,24 +898,4 @@ fn add_span_event(
         ));
     }
     span.add_event("exception", attributes);
-}
-
-/// The backtrace at the point where a panic left the instrumented function,
-/// when backtraces are enabled (`RUST_BACKTRACE` / `RUST_LIB_BACKTRACE`).
-fn panic_backtrace() -> Option<String> {
-    let backtrace = std::backtrace::Backtrace::capture();
-    match backtrace.status() {
-        std::backtrace::BacktraceStatus::Captured => {
-            let mut s = backtrace.to_string();
-            if s.len() > exception::STACKTRACE_LIMIT {
-                let mut cut = exception::STACKTRACE_LIMIT;
-                while !s.is_char_boundary(cut) {
-                    cut -= 1;
-                }
-                s.truncate(cut);
-            }
-            Some(s)
-        }
-        _ => None,
-    }
 }

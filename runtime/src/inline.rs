@@ -82,7 +82,7 @@ impl Drop for InlineFrame {
                         error: None,
                     }),
                     below,
-                    true,
+                    Some(None),
                     self.outermost,
                     None,
                 );

@@ -73,9 +73,9 @@
 //! | your type implementing [`ErrorType`] | what it returns |
 //! | `sqlx::Error` (feature `sqlx`) | the database's code when it answered (`"2067"`, `"23505"`), the `std::io::ErrorKind::<Kind>` of an I/O error, else the variant's name in `snake_case` (`row_not_found`, `pool_timed_out`, `pool_closed`, …): see the module `db` |
 //! | `std::io::Error` | `std::io::ErrorKind::<Kind>`: `std::io::ErrorKind::NotFound`, `std::io::ErrorKind::PermissionDenied`, … (an `ErrorKind::Other` error wrapping a payload with a known value, `io::Error::other(e)`, reports that value) |
-//! | `Box<dyn Error>` (also `+ Send`, `+ Send + Sync`), `anyhow::Error` (feature `anyhow`), `eyre::Report` (feature `eyre`) | see [type-erased errors](#type-erased-errors) |
+//! | `Box<dyn Error>` and `Arc<dyn Error>` (also `+ Send`, `+ Sync`, `+ Send + Sync`), `anyhow::Error` (feature `anyhow`), `eyre::Report` (feature `eyre`) | see [type-erased errors](#type-erased-errors) |
 //! | a std error type without [`ErrorType`] | its public path: `std::num::ParseIntError`, `std::num::ParseFloatError`, `std::num::TryFromIntError`, `std::str::ParseBoolError`, `std::str::Utf8Error`, `std::string::FromUtf8Error`, `std::string::FromUtf16Error`, `std::char::ParseCharError`, `std::char::CharTryFromError`, `std::char::TryFromCharError`, `std::array::TryFromSliceError`, `std::fmt::Error`, `std::net::AddrParseError`, `std::time::SystemTimeError`, `std::time::TryFromFloatSecsError`, `std::sync::mpsc::{RecvError, TryRecvError, RecvTimeoutError}`, `std::ffi::{NulError, FromBytesWithNulError, FromBytesUntilNulError, FromVecWithNulError, IntoStringError}`, `std::env::{VarError, JoinPathsError}`, `std::path::StripPrefixError`, `std::cell::{BorrowError, BorrowMutError}`, `std::alloc::LayoutError`, `std::collections::TryReserveError`, `std::thread::AccessError` |
-//! | any other type without [`ErrorType`] | `std::any::type_name` of it (`my_crate::db::Error`) |
+//! | any other type without [`ErrorType`] | `std::any::type_name` of it without generic arguments (`my_crate::db::Error`, `tokio::sync::mpsc::error::SendError` for a `SendError<Job>`), seen through `Box`, `Arc` and `Rc` |
 //! | a panic | `"panic"` ([`PANIC`]) |
 //! | `error_type = f`, `error_if = f` | what `f` returns |
 //! | past the limits | `_OTHER` ([`OTHER`]) |
@@ -86,7 +86,8 @@
 //!
 //! ## Type-erased errors
 //!
-//! For `Box<dyn Error>`, `anyhow::Error` and `eyre::Report`, `error.type` is
+//! For `Box<dyn Error>`, `Arc<dyn Error>` (each with or without `Send`,
+//! `Sync`), `anyhow::Error` and `eyre::Report`, `error.type` is
 //! the first error along the `source()` chain, outermost first (`anyhow`'s
 //! context first), that has a known value:
 //!
@@ -126,10 +127,16 @@
 //! A failure that raised an exception (an `Err` not accepted by `ok_if`, or a
 //! panic) is recorded **once**, as a [`tracing`](https://docs.rs/tracing) event named
 //! `<span name>.exception` (the span of the innermost instrumented function it
-//! escaped) with the fields `exception.type` (= `error.type`),
-//! `exception.message` (absent with `description = false`), when there is
-//! one, `exception.stacktrace` (an error's `source()` chain, or a panic's
-//! backtrace when backtraces are enabled), and `code.function.name` (that
+//! escaped) with the message `<span name> failed: <exception message>`
+//! (`store.get failed: connection refused`; with `description = false`,
+//! `<span name> failed: <error.type>`), which becomes the log record's body
+//! and is what a console subscriber prints, and the fields `exception.type`
+//! (= `error.type`), `exception.message` (absent with `description =
+//! false`), when there is one, `exception.stacktrace` (an error's `source()`
+//! chain, or for a panic where it happened, `panicked at src/web.rs:195:9`,
+//! and, when backtraces are enabled, the backtrace from the panicking frame,
+//! through a panic hook installed once: see
+//! [Panics](exception#panics-the-hook)), and `code.function.name` (that
 //! function). The event is an explicit root: tracing-opentelemetry's layer
 //! does not copy it onto the enclosing `tracing` span as a span event, nor set
 //! that span's status. It is emitted with the span of the function it escaped
@@ -164,7 +171,12 @@
 //! that `error_if` rejects is a failure but not an exception: it is not
 //! logged. An `Err` that `ok_if` accepts is handled: one `DEBUG` record,
 //! status Unset, no `error.type`, and with `handled_attribute = "..."` that
-//! attribute on the span and the record, set to the error's `error.type`.
+//! attribute on the span and the record, set to the error's `error.type`;
+//! when a caller's `ok_if` accepts an error an instrumented callee returned,
+//! the callee's pending record is that one `DEBUG` record (the table of fates
+//! and severities is in [`exception`](exception#fates-and-severities)). The
+//! log record has no `Timestamp` (`opentelemetry-appender-tracing` sets only
+//! the `ObservedTimestamp`, the moment it is emitted: when the fate is known).
 //! With `OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN=logs/dup` the record is
 //! duplicated as the deprecated `exception` span event. See [`exception`]
 //! for the details, the rule for "once" and its limits.
@@ -196,10 +208,12 @@
 //! * `error.type`: at most [`ERROR_TYPE_LIMIT`] distinct computed values per
 //!   function, each at most [`ERROR_TYPE_MAX_LEN`] bytes; others are [`OTHER`].
 //! * Status description and `exception.message`: at most
-//!   [`exception::MESSAGE_LIMIT`] bytes plus `…`; control characters are kept
-//!   as written.
+//!   [`exception::MESSAGE_LIMIT`] bytes, cut at a character boundary and then
+//!   ending with `… [cut at 4096 bytes]` (no more of the error is formatted
+//!   than the limit needs); control characters are kept as written.
 //! * `exception.stacktrace`: at most [`exception::STACKTRACE_LIMIT`] bytes and
-//!   [`exception::SOURCE_DEPTH_LIMIT`] `source()` levels (cyclic chains stop).
+//!   [`exception::SOURCE_DEPTH_LIMIT`] `source()` levels (cyclic chains
+//!   stop), then ending with `… [cut at N bytes]` or `… [cut at 32 levels]`.
 //! * Memory: nothing is kept per call; per function, the resolved instruments
 //!   and the admitted `error.type` values.
 //! * **Stack**: an instrumented call adds a fixed amount of stack to each
@@ -292,6 +306,7 @@ pub mod grpc;
 #[cfg_attr(docsrs, doc(cfg(feature = "http")))]
 pub mod http;
 mod inline;
+mod panic_hook;
 mod protocol;
 mod site;
 #[cfg(feature = "testing")]
@@ -336,15 +351,15 @@ pub use tracing;
 ///
 /// | argument | meaning |
 /// |---|---|
-/// | `name = "..."` | span name; default: the function's name |
+/// | `name = "..."` | span name; default: the function's name, `Type::method` for a method of an annotated `impl` block |
 /// | `kind = internal \| client \| server \| producer \| consumer` | span kind; default `internal` |
 /// | `metric = "..."` | histogram name; default `function.duration` with `code.function.name` |
 /// | `ok_if = f` | `Fn(&E) -> bool`: `true` means the error is handled, not a failure (logged at `DEBUG`) |
 /// | `error_if = f` | `Fn(&T) -> Option<S>`: `Some(t)` makes this `Ok` value a failure with `error.type` `t` (`T` is the whole return type of functions that do not return a `Result`) |
 /// | `error_type = f` | `Fn(&E) -> S`: the `error.type` of an error |
 /// | `description = false` | the message is sensitive: no status description, no `exception.message` |
-/// | `attributes("key" = expr, ...)` | span attributes, evaluated at entry |
-/// | `metric_attributes("key" = expr, ...)` | low-cardinality attributes on the span (at creation) and on the duration point, evaluated at entry for every call (`http.route`, `http.request.method`, ...) |
+/// | `attributes("key" = expr, ...)` | span attributes, evaluated at entry; a parameter or field named there is borrowed (through `&V: AttributeValue`, else a clone), not moved |
+/// | `metric_attributes("key" = expr, ...)` | low-cardinality attributes on the span (at creation) and on the duration point, evaluated at entry for every call (`http.route`, `http.request.method`, ...); places are borrowed as in `attributes` |
 /// | `kind = server, http` / `kind = client, http` | the `http` flag (feature `http`): the returned value, `Ok` or `Err`, is classified by its HTTP status, which goes on span and duration point as `http.response.status_code` ([HTTP and gRPC](crate#http-and-grpc)) |
 /// | `kind = server, grpc` / `kind = client, grpc` | the `grpc` flag (feature `tonic`): the same with gRPC status codes and `rpc.response.status_code` |
 /// | `parent = expr` | the span's parent, an `opentelemetry::Context` or `&Context` (`instrument_errors::http::extract_context(&headers)`), instead of the current context |
@@ -353,8 +368,32 @@ pub use tracing;
 /// | `log_level = trace \| debug \| info \| warn \| error` | severity of an exception escaping this function (the record takes the highest of the frames it escaped) |
 /// | `log = false` | no exception log record |
 /// | `handled_attribute = "..."` | with `ok_if`: on a handled error, this attribute on the span and the `DEBUG` record, set to the error's `error.type` |
+/// | `span = current` | feature `tracing-opentelemetry`, written above `#[tracing::instrument]`: no span of its own; status, description, `error.type` and attributes go on the current `tracing` span, the exception record (`<its name>.exception`) is tied to it; with no `tracing` span current, a span of its own |
+/// | `skip` | on a method of an annotated `impl` block: leave it alone |
 ///
-/// `S` is anything `Into<Cow<'static, str>>`. Functions are closures or paths.
+/// `S` is anything `Into<Cow<'static, str>>` (an `error_type` function may also
+/// return a `Cow<'_, str>` borrowed from the error, copied and counted as a
+/// computed value). Functions are closures or paths.
+///
+/// **`impl` blocks.** On an `impl` block (inherent or trait, generic or not,
+/// `#[async_trait]`), every method with a body is instrumented as if it
+/// carried the attribute, the block's arguments as defaults and a method's own
+/// `#[instrument_errors(...)]` overriding them argument by argument;
+/// `#[instrument_errors(skip)]` and `const fn`s are left alone. `name`,
+/// `metric`, and `attributes(..)`, `metric_attributes(..)`, `parent` or
+/// `links` naming a parameter or `self` are compile errors at block level.
+/// Such a method's span is named `Type::method` and its `code.function.name`
+/// is `<module>::Type::method` (generic arguments left out; a blanket impl
+/// over a type parameter uses the trait's name). A method annotated on its
+/// own does not see its `impl` block: with a `self` receiver, its
+/// `code.function.name` is completed at run time from
+/// `std::any::type_name::<Self>()` (`<module>::Type::method`, once per type,
+/// so a trait's default method gets one per implementor); its span name stays
+/// the method's name.
+///
+/// **Coercions.** The declared return type is a coercion site for the tail
+/// and for every `return`, as without the attribute, `async fn` included
+/// (`&String` to `&str`, `Box<T>` to `Box<dyn Trait>`, inside `Ok(..)`).
 /// Works on free functions, methods (any receiver), generic functions,
 /// `unsafe fn`, `extern "C" fn`, `#[track_caller]` functions, `async fn` and
 /// functions returning futures (below). Only the signature decides how a call
@@ -497,7 +536,7 @@ pub use instrument_errors_macros::ErrorType;
 ///
 /// This crate implements it for `std::io::Error`
 /// (`std::io::ErrorKind::NotFound`, …), for `dyn Error` (and so
-/// `Box<dyn Error>`, with or without `Send + Sync`), and, behind the features
+/// `Box<dyn Error>` and `Arc<dyn Error>`, with or without `Send`, `Sync`), and, behind the features
 /// of the same names, for `anyhow::Error` and `eyre::Report`: see
 /// [the values reported](crate#the-errortype-values).
 #[diagnostic::on_unimplemented(
@@ -521,6 +560,34 @@ impl<E: ErrorType + ?Sized> ErrorType for Box<E> {
     fn error_type(&self) -> std::borrow::Cow<'static, str> {
         (**self).error_type()
     }
+}
+
+impl<E: ErrorType + ?Sized> ErrorType for std::sync::Arc<E> {
+    fn error_type(&self) -> std::borrow::Cow<'static, str> {
+        (**self).error_type()
+    }
+}
+
+/// `span = current` with the feature `tracing-opentelemetry`: `true`.
+#[cfg(feature = "tracing-opentelemetry")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __span_current {
+    () => {
+        true
+    };
+}
+
+/// `span = current` without the feature `tracing-opentelemetry`: an error.
+#[cfg(not(feature = "tracing-opentelemetry"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __span_current {
+    () => {
+        ::core::compile_error!(
+            "`span = current` needs the feature `tracing-opentelemetry` of `instrument-errors`"
+        )
+    };
 }
 
 /// Puts hand-written [`ErrorType`] implementations in the list that
@@ -583,14 +650,14 @@ macro_rules! register_error_type {
 #[doc(hidden)]
 pub mod __private {
     pub use crate::classify::{
-        error_if, error_type, ok_if, Failure, Message, NotAResult, Outcome, Probe,
+        error_if, error_type, ok_if, ErrorTypeValue, Failure, Message, NotAResult, Outcome, Probe,
         ReturnTypeIsNotAResult, Split, Verdict, ViaDisplay, ViaError, ViaErrorType,
         ViaKnownErrorType, ViaNoDisplay, ViaNoError, ViaTypeName, ViaUnknownErrorType,
     };
     pub use crate::dispatch::{
-        once, output_of, typed_future, typed_future_as, typed_future_from, typed_into_future_from,
-        Select, TrackCallerFuture, UnsupportedFutureType, ViaBoxedLocalFuture, ViaBoxedSendFuture,
-        ViaNamedFuture, ViaSync,
+        once, output_of, ret, typed_future, typed_future_as, typed_future_from,
+        typed_into_future_from, Select, TrackCallerFuture, UnsupportedFutureType,
+        ViaBoxedLocalFuture, ViaBoxedSendFuture, ViaNamedFuture, ViaSync,
     };
     pub use crate::entry::{
         After, CurrentContext, Eager, Entry, ExplicitParent, IntoParent, Lazy, Links,
@@ -609,8 +676,10 @@ pub mod __private {
         flag_err, flag_error_type, flag_ok, status_attribute, Db, Grpc, Http, Protocol, Side,
         StatusOf, ViaNoStatus, ViaStatus,
     };
-    pub use crate::site::{CallSite, ExceptionSink, Info, Kind};
-    pub use crate::value::{attribute, AttributeValue};
+    pub use crate::site::{CallSite, ExceptionSink, Info, Kind, TypedSites};
+    pub use crate::value::{
+        attribute, AttributeRef, AttributeValue, ViaCloneValue, ViaNoValue, ViaRefValue,
+    };
     pub use inventory;
     pub use opentelemetry::KeyValue;
     pub use tracing;

@@ -93,6 +93,10 @@ pub struct Info {
     /// `handled_attribute = "..."`: the attribute that a handled error
     /// (`ok_if`) sets, on the span and its record, to its `error.type`.
     pub handled_attribute: Option<&'static str>,
+    /// `span = current` (feature `tracing-opentelemetry`): no span of its
+    /// own; the outcome is recorded on the current `tracing` span through
+    /// tracing-opentelemetry, or on a span of its own when none is current.
+    pub current_span: bool,
 }
 
 impl Info {
@@ -240,6 +244,9 @@ impl CallSite {
 
 impl State {
     fn resolve(info: &Info) -> State {
+        // Before the first body runs: the hook that notes where a panic
+        // happened (see `crate::panic_hook`).
+        crate::panic_hook::install();
         // A provider that panics while handing out instruments must not take
         // the user's function down: treat it as absent.
         std::panic::catch_unwind(|| State::try_resolve(info)).unwrap_or_else(|_| State {
@@ -356,6 +363,127 @@ pub(crate) fn exception_span_event_opt_in() -> bool {
     })
 }
 
+/// How many `Self` types a method annotated on its own finds without a lock.
+const TYPED_SLOTS: usize = 8;
+
+/// The call sites of a method annotated on its own, one per `Self` type.
+///
+/// The attribute sees only the method, not its `impl` block, so the type is
+/// known at run time: `std::any::type_name::<Self>()`. Each distinct type
+/// (generic arguments left out) gets a call site of its own, made once from
+/// the method's static one with `code.function.name` =
+/// `<module>::<Type>::<method>` (as an annotated `impl` block names it),
+/// and kept for the life of the process (a bounded set: the program's types).
+/// One function serves several types when it is a trait's default method or
+/// part of a blanket or generic impl; each still gets its own name. The first
+/// eight types are found with atomic loads only; more take a lock.
+#[derive(Debug)]
+pub struct TypedSites {
+    slots: [OnceLock<(&'static str, &'static CallSite)>; TYPED_SLOTS],
+}
+
+impl Default for TypedSites {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl TypedSites {
+    /// No type seen yet.
+    pub const fn new() -> Self {
+        TypedSites {
+            slots: [const { OnceLock::new() }; TYPED_SLOTS],
+        }
+    }
+
+    /// The call site of `base` (the method's static one) for the `Self` type
+    /// that `type_name` names.
+    #[inline]
+    pub fn site(
+        &'static self,
+        base: &'static CallSite,
+        type_name: fn() -> &'static str,
+    ) -> &'static CallSite {
+        let name = type_name();
+        for slot in &self.slots {
+            match slot.get() {
+                Some((seen, site)) if std::ptr::eq(*seen, name) || *seen == name => return site,
+                Some(_) => {}
+                None => break,
+            }
+        }
+        self.insert(base, name)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn insert(&'static self, base: &'static CallSite, name: &'static str) -> &'static CallSite {
+        type Registry = Vec<(usize, &'static str, &'static CallSite)>;
+        static REGISTRY: std::sync::Mutex<Registry> = std::sync::Mutex::new(Vec::new());
+        let owner = owner_name(name);
+        let key = std::ptr::from_ref(base) as usize;
+        let site = {
+            let mut registry = REGISTRY
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            match registry.iter().find(|(b, o, _)| *b == key && *o == owner) {
+                Some((_, _, site)) => *site,
+                None => {
+                    let site: &'static CallSite =
+                        Box::leak(Box::new(CallSite::new(base.info.for_owner(owner))));
+                    registry.push((key, owner, site));
+                    site
+                }
+            }
+        };
+        for slot in &self.slots {
+            match slot.get() {
+                Some(_) => {}
+                None => {
+                    if slot.set((name, site)).is_ok() {
+                        break;
+                    }
+                }
+            }
+        }
+        site
+    }
+}
+
+/// The type's name as `code.function.name` shows it, as an annotated `impl`
+/// block names it: its last path segment, without generic arguments nor
+/// reference (`&my::repo::Repo<u8>` gives `Repo`).
+fn owner_name(type_name: &'static str) -> &'static str {
+    let name = type_name.trim_start_matches('&').trim_start_matches("mut ");
+    let name = name.split('<').next().unwrap_or(name);
+    name.rsplit("::").next().unwrap_or(name)
+}
+
+impl Info {
+    /// This method's `Info` for the type `owner`: `code.function.name` is
+    /// `<module>::<owner>::<method>`, the module being the method's (a string
+    /// made once per type and kept).
+    fn for_owner(&self, owner: &str) -> Info {
+        let function = match self.function.rsplit_once("::") {
+            Some((module, method)) => format!("{module}::{owner}::{method}"),
+            None => format!("{owner}::{}", self.function),
+        };
+        let function: &'static str = Box::leak(function.into_boxed_str());
+        Info {
+            name: self.name,
+            function,
+            kind: self.kind,
+            metric: self.metric,
+            scope_name: self.scope_name,
+            scope_version: self.scope_version,
+            description: self.description,
+            exception: self.exception,
+            handled_attribute: self.handled_attribute,
+            current_span: self.current_span,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -377,6 +505,39 @@ mod tests {
             }
         }
         assert!(!is_noop_meter_provider(&Real(1)));
+    }
+
+    #[test]
+    fn typed_sites_name_each_type_once() {
+        struct Repo<T>(T);
+        struct Other;
+        static BASE: CallSite = CallSite::new(Info {
+            name: "insert",
+            function: "app::repo::insert",
+            kind: Kind::Client,
+            metric: None,
+            scope_name: "t",
+            scope_version: "0",
+            description: true,
+            exception: None,
+            handled_attribute: None,
+            current_span: false,
+        });
+        static TYPED: TypedSites = TypedSites::new();
+        let a = TYPED.site(&BASE, std::any::type_name::<Repo<u8>>);
+        let b = TYPED.site(&BASE, std::any::type_name::<Repo<String>>);
+        let c = TYPED.site(&BASE, std::any::type_name::<&Other>);
+        assert_eq!(a.info.function, "app::repo::Repo::insert");
+        // Generic arguments left out: one call site for both.
+        assert!(std::ptr::eq(a, b));
+        assert_eq!(c.info.function, "app::repo::Other::insert");
+        assert_eq!(c.info.name, "insert");
+        assert_eq!(c.info.kind, Kind::Client);
+        // Found again without a new one.
+        assert!(std::ptr::eq(
+            TYPED.site(&BASE, std::any::type_name::<&Other>),
+            c
+        ));
     }
 
     #[test]

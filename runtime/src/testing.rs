@@ -491,7 +491,9 @@ pub(crate) fn record(meta: &'static tracing::Metadata<'static>, record: &Excepti
     else {
         return;
     };
-    let mut names = meta.fields().iter();
+    // The `message` field is the log record's body, not an attribute
+    // (`opentelemetry-appender-tracing`); the others follow in this order.
+    let mut names = meta.fields().iter().filter(|f| f.name() != "message");
     let mut attributes = Vec::with_capacity(5);
     let values = [
         Some(record.r#type),

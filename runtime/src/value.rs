@@ -26,6 +26,63 @@ pub fn attribute(key: &'static str, value: impl AttributeValue) -> KeyValue {
     KeyValue::new(key, value.into_value())
 }
 
+/// A place named in `attributes(..)` (a parameter, a field: `name`,
+/// `self.id`), borrowed so that it is not moved out of the function's
+/// parameters: the expansion calls `(&&AttributeRef(&place)).ie_value()`,
+/// which takes the value through `&V: AttributeValue` ([`ViaRefValue`]),
+/// else through `V: AttributeValue + Clone` ([`ViaCloneValue`]); else the
+/// error names `&V` ([`ViaNoValue`]). Other expressions (`id.len()`,
+/// `format!(..)`) are evaluated by value, as written.
+#[derive(Debug)]
+pub struct AttributeRef<'a, V: ?Sized>(pub &'a V);
+
+/// The value of a borrowed place whose reference is an [`AttributeValue`].
+pub trait ViaRefValue {
+    /// The attribute value.
+    fn ie_value(self) -> Value;
+}
+
+impl<'a, V: ?Sized> ViaRefValue for &&AttributeRef<'a, V>
+where
+    &'a V: AttributeValue,
+{
+    #[inline]
+    fn ie_value(self) -> Value {
+        self.0.into_value()
+    }
+}
+
+/// The value of a borrowed place of a `Clone` [`AttributeValue`] type.
+pub trait ViaCloneValue {
+    /// The attribute value, from a clone.
+    fn ie_value(self) -> Value;
+}
+
+impl<V: AttributeValue + Clone> ViaCloneValue for &AttributeRef<'_, V> {
+    #[inline]
+    fn ie_value(self) -> Value {
+        self.0.clone().into_value()
+    }
+}
+
+/// The last resort: never callable, its bound says what is missing.
+pub trait ViaNoValue<'a, V: ?Sized + 'a> {
+    /// Never callable: reached only when `&V` is not an [`AttributeValue`].
+    fn ie_value(self) -> Value
+    where
+        &'a V: AttributeValue;
+}
+
+impl<'a, V: ?Sized> ViaNoValue<'a, V> for AttributeRef<'a, V> {
+    #[inline]
+    fn ie_value(self) -> Value
+    where
+        &'a V: AttributeValue,
+    {
+        self.0.into_value()
+    }
+}
+
 macro_rules! via_into {
     ($($t:ty => $conv:expr),* $(,)?) => {
         $(impl AttributeValue for $t {
@@ -80,6 +137,13 @@ impl AttributeValue for Cow<'_, str> {
     }
 }
 
+impl AttributeValue for &Cow<'_, str> {
+    #[inline]
+    fn into_value(self) -> Value {
+        Value::from(self.clone().into_owned())
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::needless_borrows_for_generic_args)]
 mod tests {
@@ -97,5 +161,23 @@ mod tests {
         );
         assert_eq!(attribute("k", 1.5f32).value, Value::F64(1.5));
         assert_eq!(attribute("k", &true).value, Value::Bool(true));
+    }
+
+    #[test]
+    // The borrows select the probe under test.
+    #[allow(clippy::needless_borrow)]
+    fn places_are_borrowed_not_moved() {
+        #[allow(unused_imports)]
+        use super::{ViaCloneValue as _, ViaNoValue as _, ViaRefValue as _};
+        let name = String::from("job-1");
+        let id: &str = "r-2";
+        let cow: Cow<'_, str> = Cow::Borrowed("c");
+        let n = 7u16;
+        assert_eq!((&&AttributeRef(&name)).ie_value(), Value::from("job-1"));
+        assert_eq!((&&AttributeRef(&id)).ie_value(), Value::from("r-2"));
+        assert_eq!((&&AttributeRef(&cow)).ie_value(), Value::from("c"));
+        assert_eq!((&&AttributeRef(&n)).ie_value(), Value::I64(7));
+        // Still usable.
+        assert_eq!(name.len() + id.len() + cow.len(), 9);
     }
 }

@@ -9,6 +9,13 @@
 # Each variant runs CALLS and 2*CALLS times (IE_BENCH_PROFILE, see
 # benches/common/mod.rs); the difference over CALLS is the cost of one call,
 # without the set-up.
+#
+#   tests/benches/instructions.sh [CALLS] recipe
+#
+# counts the failure-inclusive side-by-side bench of issue 19 (benches/recipe.rs)
+# instead: the seed-faithful hand-written recipe (with its WARN record),
+# `#[instrument_errors]` and `#[tracing::instrument(err)]`, one call in ten
+# failing, and every call failing or none.
 set -euo pipefail
 CALLS=${1:-20000}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -27,6 +34,24 @@ per_call() { # binary variant mode
     b=$(count "$1" "$2:$3" $((2 * CALLS)))
     echo $(((b - a) / CALLS))
 }
+
+if [ "${2:-}" = recipe ]; then
+    b=$(bin recipe)
+    variants=(hand_written_record instrument_errors tracing_instrument)
+    printf '%-8s %-6s' mode form
+    for v in "${variants[@]}"; do printf ' %20.20s' "$v"; done
+    echo
+    for mode in mixed10 success failure; do
+        for form in sync async; do
+            printf '%-8s %-6s' "$mode" "$form"
+            for v in "${variants[@]}"; do
+                printf ' %20s' "$(per_call "$b" "$form/$v" "$mode")"
+            done
+            echo
+        done
+    done
+    exit 0
+fi
 
 printf '%-14s %-8s %-6s' setup mode form
 variants=(bare hand_written metric_alone instrument_errors instrument_errors_no_log tracing_instrument)

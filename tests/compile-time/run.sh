@@ -3,7 +3,11 @@
 # crate built with `#[instrument_errors]`, with `#[tracing::instrument(err)]`,
 # and with no attribute at all (the floor). Not run in CI.
 #
-#   tests/compile-time/run.sh [FUNCTIONS] [ROUNDS]
+#   tests/compile-time/run.sh [FUNCTIONS] [ROUNDS] [SHAPE]
+#
+# SHAPE is `fn` (default: free functions), `method` (methods of impl blocks
+# of 10 methods: `#[instrument_errors]` on each block, `#[tracing::instrument]`
+# on each method) or `async` (`async fn`s).
 #
 # The crates are generated under target/compile-time/ (ignored by git, outside
 # the workspace: each has its own [workspace] table) and share one target dir,
@@ -20,6 +24,7 @@ set -euo pipefail
 
 FUNCTIONS=${1:-500}
 ROUNDS=${2:-3}
+SHAPE=${3:-fn}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 OUT="$ROOT/target/compile-time"
 export CARGO_TARGET_DIR="$OUT/target"
@@ -55,13 +60,28 @@ TOML
         echo "    }"
         echo "}"
         echo "impl std::error::Error for Error {}"
+        local asyncness="" receiver=""
+        [ "$SHAPE" = async ] && asyncness="async "
+        [ "$SHAPE" = method ] && receiver="&self, "
         for i in $(seq 0 $((FUNCTIONS - 1))); do
             echo
-            [ -n "$attribute" ] && echo "$attribute"
-            echo "pub fn op_$i(x: u32, name: &str) -> Result<u32, Error> {"
+            if [ "$SHAPE" = method ] && [ $((i % 10)) = 0 ]; then
+                echo "#[derive(Debug)]"
+                echo "pub struct Repo$i;"
+                # The block's attribute (ours) or none; `tracing` goes on methods.
+                [ "$attribute" = "#[instrument_errors]" ] && echo "$attribute"
+                echo "impl Repo$i {"
+            fi
+            if [ "$SHAPE" != method ] || [ "$attribute" != "#[instrument_errors]" ]; then
+                [ -n "$attribute" ] && echo "$attribute"
+            fi
+            echo "pub ${asyncness}fn op_$i(${receiver}x: u32, name: &str) -> Result<u32, Error> {"
             echo "    if x == $i { return Err(Error(x)); }"
             echo "    Ok(x.wrapping_add(name.len() as u32).wrapping_mul($((i + 1))))"
             echo "}"
+            if [ "$SHAPE" = method ] && [ $((i % 10)) = 9 ]; then
+                echo "}"
+            fi
         done
     } >"$dir/src/lib.rs"
 }
@@ -98,7 +118,7 @@ for round in $(seq 1 "$ROUNDS"); do
 done
 
 echo
-echo "median of $ROUNDS (dev profile, $FUNCTIONS functions, $(nproc) cores):"
+echo "median of $ROUNDS (dev profile, $FUNCTIONS functions, shape $SHAPE, $(nproc) cores):"
 for v in "${variants[@]}"; do
     median=$(echo "${times[$v]}" | tr ' ' '\n' | grep . | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
     printf '  %-18s %6.2f s\n' "$v" "$median"

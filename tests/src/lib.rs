@@ -95,6 +95,12 @@ pub struct Log {
     pub trace_id: Option<opentelemetry::trace::TraceId>,
     /// Span id of the context the record was emitted in.
     pub span_id: Option<opentelemetry::trace::SpanId>,
+    /// The record's body (the event's `message`), as a string.
+    pub body: Option<String>,
+    /// The record's `Timestamp`.
+    pub timestamp: Option<std::time::SystemTime>,
+    /// The record's `ObservedTimestamp`.
+    pub observed_timestamp: Option<std::time::SystemTime>,
 }
 
 impl Log {
@@ -261,6 +267,9 @@ fn log(record: &SdkLogRecord) -> Log {
         attributes,
         trace_id: record.trace_context().map(|t| t.trace_id),
         span_id: record.trace_context().map(|t| t.span_id),
+        body: record.body().map(any_value),
+        timestamp: record.timestamp(),
+        observed_timestamp: record.observed_timestamp(),
     }
 }
 

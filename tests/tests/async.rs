@@ -116,7 +116,8 @@ macro_rules! suite {
 
             use super::*;
 
-            /// `code.function.name` of a function of this module.
+            /// `code.function.name` of a function of this module (`Type::method`
+            /// for a method: the runtime names it after `Self`).
             fn f(name: &str) -> String {
                 format!("{}::{name}", module_path!())
             }
@@ -205,7 +206,7 @@ macro_rules! suite {
                 assert!(store.put("").await.is_err());
                 assert_eq!(store.writes, 2);
 
-                let gets = spans_of(&f("get"));
+                let gets = spans_of(&f("Store::get"));
                 assert_eq!(gets.len(), 2);
                 assert!(gets.iter().all(|s| attr(s, "store.id") == Some(Value::from("s1"))));
                 let missing = gets
@@ -213,14 +214,14 @@ macro_rules! suite {
                     .find(|s| attr(s, "key") == Some(Value::from("")))
                     .expect("span of get(\"\")");
                 assert_eq!(attr(missing, "error.type"), Some(Value::from("not_found")));
-                let puts = spans_of(&f("put"));
+                let puts = spans_of(&f("Store::put"));
                 assert_eq!(puts.len(), 3);
                 let failed: Vec<_> = puts.iter().filter(|s| s.status != Status::Unset).collect();
                 assert_eq!(failed.len(), 1);
                 assert_eq!(attr(failed[0], "writes"), Some(Value::I64(2)));
                 assert_eq!(attr(failed[0], "error.type"), Some(Value::from("backend")));
-                assert_eq!(count_of(&f("put"), None), 2);
-                assert_eq!(count_of(&f("put"), Some("backend")), 1);
+                assert_eq!(count_of(&f("Store::put"), None), 2);
+                assert_eq!(count_of(&f("Store::put"), Some("backend")), 1);
             }
 
             // ---- generics ----
@@ -282,9 +283,9 @@ macro_rules! suite {
                 let _t = telemetry();
                 assert_eq!(MemRepo.load_twice(4).await.unwrap(), 8);
                 assert!(MemRepo.load_twice(0).await.is_err());
-                let defaults = spans_of(&f("load_twice"));
+                let defaults = spans_of(&f("MemRepo::load_twice"));
                 assert_eq!(defaults.len(), 2);
-                let loads = spans_of(&f("load"));
+                let loads = spans_of(&f("MemRepo::load"));
                 assert_eq!(loads.len(), 3);
                 for load in &loads {
                     assert!(
@@ -367,7 +368,7 @@ macro_rules! suite {
                 let handle = tokio::spawn(async move { dynamic.ping(504).await });
                 assert!(handle.await.unwrap().is_err());
 
-                let calls = spans_of(&f("call"));
+                let calls = spans_of(&f("Service::call"));
                 assert_eq!(calls.len(), 4);
                 assert!(calls.iter().all(|s| s.name == "async.async_trait.call"));
                 let backend: Vec<_> = calls
@@ -378,10 +379,10 @@ macro_rules! suite {
                     .into_iter()
                     .collect();
                 assert_eq!(backend, ["backend_503", "backend_504"]);
-                assert_eq!(count_of(&f("call"), Some("backend_503")), 1);
-                assert_eq!(count_of(&f("call"), None), 2);
+                assert_eq!(count_of(&f("Service::call"), Some("backend_503")), 1);
+                assert_eq!(count_of(&f("Service::call"), None), 2);
 
-                let pings = spans_of(&f("ping"));
+                let pings = spans_of(&f("Service::ping"));
                 assert_eq!(pings.len(), 2);
                 for ping in &pings {
                     let n = attr(ping, "n").expect("n");

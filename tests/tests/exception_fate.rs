@@ -515,3 +515,209 @@ async fn a_handled_error_without_handled_attribute_is_one_debug_record() {
         ["code.function.name", "exception.message", "exception.type"]
     );
 }
+
+// ---------------------------------------------------------------------------
+// Issue 19: a handled fate decided by the caller's `ok_if`, the record's
+// message, and its timestamps
+
+/// The repository call: its `NotFound` escapes it (a pending WARN record).
+#[instrument_errors(name = "fate.repo.get")]
+fn repo_get(found: bool) -> Result<u32, StoreError> {
+    if found {
+        Ok(1)
+    } else {
+        Err(StoreError::AlreadyExists)
+    }
+}
+
+/// The handler accepts that error with `ok_if` (a 404 is fine here).
+#[instrument_errors(
+    name = "fate.repo.handler",
+    ok_if = already_exists,
+    handled_attribute = "acme.lookup.outcome",
+)]
+fn repo_handler() -> Result<u32, StoreError> {
+    let n = repo_get(false)?;
+    Ok(n)
+}
+
+/// The same, two frames up: the middle frame propagates with `?`.
+#[instrument_errors(name = "fate.repo.middle")]
+fn repo_middle() -> Result<u32, StoreError> {
+    repo_get(false)
+}
+
+#[instrument_errors(name = "fate.repo.top", ok_if = already_exists)]
+fn repo_top() -> Result<u32, StoreError> {
+    repo_middle()
+}
+
+/// Recovers in plain code: today's rule, one WARN record.
+#[instrument_errors(name = "fate.repo.plain")]
+fn repo_plain() -> Result<u32, StoreError> {
+    Ok(repo_get(false).unwrap_or(0))
+}
+
+/// The error escaped a server first (emitted at ERROR there), then a caller
+/// accepts it: the record stays as it was.
+#[instrument_errors(name = "fate.repo.server", kind = server)]
+fn repo_server() -> Result<u32, StoreError> {
+    repo_get(false)
+}
+
+#[instrument_errors(name = "fate.repo.after_server", ok_if = already_exists)]
+fn repo_after_server() -> Result<u32, StoreError> {
+    repo_server()
+}
+
+#[test]
+fn an_error_accepted_by_the_callers_ok_if_is_one_debug_record() {
+    let t = telemetry();
+    assert!(matches!(repo_handler(), Err(StoreError::AlreadyExists)));
+    let repo = t
+        .spans_named("fate.repo.get")
+        .into_iter()
+        .find(|s| s.parent_span_id == t.span("fate.repo.handler").span_context.span_id())
+        .expect("the repository span under the handler");
+    // The callee's span still records its failure.
+    assert!(matches!(repo.status, Status::Error { .. }));
+    let handler = t.span("fate.repo.handler");
+    assert_eq!(handler.status, Status::Unset);
+    assert_eq!(
+        attr(&handler, "acme.lookup.outcome"),
+        Some(Value::from("already_exists"))
+    );
+    // One record for the exception: the handler's DEBUG record with its
+    // handled attribute, holding the repository's exception and tied to its
+    // span; no WARN record of the repository.
+    let logs = t.logs_named("fate.repo.handler.exception");
+    assert_eq!(logs.len(), 1, "{logs:?}");
+    let log = &logs[0];
+    assert_eq!(log.severity, Some(Severity::Debug));
+    assert_eq!(log.get("acme.lookup.outcome"), Some("already_exists"));
+    assert_eq!(log.get("exception.type"), Some("already_exists"));
+    assert_eq!(
+        log.get("exception.message"),
+        Some("resource already exists")
+    );
+    assert_eq!(
+        log.get("code.function.name"),
+        Some("exception_fate::repo_get")
+    );
+    assert_eq!(
+        log.body.as_deref(),
+        Some("fate.repo.get failed: resource already exists")
+    );
+    assert!(tied(log, &repo));
+    assert!(
+        t.logs_named("fate.repo.get.exception").is_empty(),
+        "no WARN"
+    );
+
+    // Through a frame that propagates it: still one DEBUG record, no
+    // attribute (the accepting caller has none).
+    assert!(repo_top().is_err());
+    let logs = t.logs_named("fate.repo.top.exception");
+    assert_eq!(logs.len(), 1, "{logs:?}");
+    assert_eq!(logs[0].severity, Some(Severity::Debug));
+    assert_eq!(
+        logs[0].get("code.function.name"),
+        Some("exception_fate::repo_get")
+    );
+    assert!(t.logs_named("fate.repo.middle.exception").is_empty());
+    assert!(
+        t.logs_named("fate.repo.get.exception").is_empty(),
+        "no WARN"
+    );
+    assert_eq!(t.span("fate.repo.top").status, Status::Unset);
+    assert!(matches!(
+        t.span("fate.repo.middle").status,
+        Status::Error { .. }
+    ));
+}
+
+#[test]
+fn plain_recovery_keeps_warn_and_an_emitted_record_stays() {
+    let t = telemetry();
+    // Recovered in plain code: WARN, the repository's own record.
+    assert_eq!(repo_plain().unwrap(), 0);
+    let warn: Vec<Log> = t
+        .logs_named("fate.repo.get.exception")
+        .into_iter()
+        .filter(|l| l.severity == Some(Severity::Warn))
+        .collect();
+    assert_eq!(warn.len(), 1, "{warn:?}");
+    assert!(t.logs_named("fate.repo.plain.exception").is_empty());
+
+    // Escaped a server first: its ERROR record stays, no DEBUG one.
+    assert!(repo_after_server().is_err());
+    let error: Vec<Log> = t
+        .logs_named("fate.repo.get.exception")
+        .into_iter()
+        .filter(|l| l.severity == Some(Severity::Error))
+        .collect();
+    assert_eq!(error.len(), 1, "{error:?}");
+    assert!(t.logs_named("fate.repo.after_server.exception").is_empty());
+    assert!(t.logs_named("fate.repo.server.exception").is_empty());
+}
+
+#[instrument_errors(name = "fate.line.sensitive", description = false)]
+fn sensitive() -> Result<(), StoreError> {
+    Err(StoreError::TimedOut)
+}
+
+#[instrument_errors(name = "fate.line.inner")]
+fn line_inner() -> Result<(), StoreError> {
+    std::thread::sleep(Duration::from_millis(2));
+    Err(StoreError::TimedOut)
+}
+
+#[instrument_errors(name = "fate.line.outer")]
+fn line_outer() -> Result<(), StoreError> {
+    let _ = line_inner();
+    std::thread::sleep(Duration::from_millis(2));
+    Ok(())
+}
+
+#[test]
+fn the_records_message_names_the_operation_and_the_failure() {
+    let t = telemetry();
+    assert!(sensitive().is_err());
+    let logs = t.logs_named("fate.line.sensitive.exception");
+    assert_eq!(logs.len(), 1, "{logs:?}");
+    // `description = false`: the type instead of the message.
+    assert_eq!(
+        logs[0].body.as_deref(),
+        Some("fate.line.sensitive failed: timeout")
+    );
+    assert_eq!(logs[0].get("exception.message"), None);
+    assert_eq!(logs[0].get("exception.type"), Some("timeout"));
+    assert!(
+        logs[0].get("message").is_none(),
+        "the body, not an attribute"
+    );
+}
+
+#[test]
+fn records_carry_the_observed_timestamp_of_their_emission() {
+    let t = telemetry();
+    assert!(line_outer().is_ok());
+    let logs = t.logs_named("fate.line.inner.exception");
+    assert_eq!(logs.len(), 1, "{logs:?}");
+    let log = &logs[0];
+    assert_eq!(
+        log.body.as_deref(),
+        Some("fate.line.inner failed: store timed out")
+    );
+    // opentelemetry-appender-tracing sets no Timestamp; the SDK stamps the
+    // ObservedTimestamp when the record is emitted: when its fate is known,
+    // here as the outer call returns `Ok`, not when the inner one failed.
+    assert_eq!(log.timestamp, None);
+    let observed = log.observed_timestamp.expect("an observed timestamp");
+    let inner = t.span("fate.line.inner");
+    assert!(observed >= inner.end_time, "emitted after the failure");
+    assert!(
+        observed > inner.end_time + Duration::from_millis(1),
+        "at its fate (the caller slept 2 ms after the failure), not at the failure"
+    );
+}

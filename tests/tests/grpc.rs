@@ -124,7 +124,7 @@ async fn server_classification_for_every_code() {
     }
     for (_, name) in CODES {
         let failure = SERVER_FAILURES.contains(&name);
-        check(t, "test.Echo/Answer", "grpc::answer", name, failure);
+        check(t, "test.Echo/Answer", "grpc::Echo::answer", name, failure);
     }
     assert_eq!(
         span_with_code(t, "test.Echo/Answer", "OK").span_kind,
@@ -135,7 +135,7 @@ async fn server_classification_for_every_code() {
     let successes: Vec<_> = t
         .points(
             "function.duration",
-            &[("code.function.name", "grpc::answer")],
+            &[("code.function.name", "grpc::Echo::answer")],
         )
         .into_iter()
         .filter(|p| p.get("error.type").is_none())

@@ -9,8 +9,14 @@ use instrument_errors::{instrument_errors, ERROR_TYPE_LIMIT, OTHER};
 use instrument_errors_tests::{attr, error_description, telemetry, Log};
 use opentelemetry::trace::Status;
 
-/// The `…` that ends a cut message.
-const MARK: usize = '…'.len_utf8();
+/// The text before the marker that ends a cut text, and where it was cut:
+/// `… [cut at N bytes]` with N the bytes kept. `None` when not cut.
+fn cut_at(text: &str) -> Option<(&str, usize)> {
+    let (kept, at) = text.strip_suffix(" bytes]")?.rsplit_once("… [cut at ")?;
+    let at: usize = at.parse().ok()?;
+    assert_eq!(kept.len(), at, "the marker says where: {at} bytes kept");
+    Some((kept, at))
+}
 
 // ---- cardinality -------------------------------------------------------------
 
@@ -97,8 +103,9 @@ fn bounded_record(name: &str) -> (String, Log) {
     let span = t.span(name);
     assert!(attr(&span, "error.type").is_some(), "{name}: no error.type");
     let description = error_description(&span).expect("status Error");
+    let kept = cut_at(&description).map_or(description.len(), |(_, at)| at);
     assert!(
-        description.len() <= MESSAGE_LIMIT + MARK,
+        kept <= MESSAGE_LIMIT,
         "{name}: description of {} bytes",
         description.len()
     );
@@ -107,8 +114,9 @@ fn bounded_record(name: &str) -> (String, Log) {
     let log = logs.remove(0);
     assert_eq!(log.get("exception.message"), Some(description.as_str()));
     if let Some(st) = log.get("exception.stacktrace") {
+        let kept = cut_at(st).map_or(st.len(), |(_, at)| at);
         assert!(
-            st.len() <= STACKTRACE_LIMIT,
+            kept <= STACKTRACE_LIMIT,
             "{name}: stacktrace of {} bytes",
             st.len()
         );
@@ -186,10 +194,11 @@ fn megabyte_messages_are_cut() {
         })
     );
     let (description, _) = bounded_record("rel.odd.huge");
-    assert!(description.ends_with('…'), "cut and marked");
+    let (_, at) = cut_at(&description).expect("cut and marked");
+    assert!(at > MESSAGE_LIMIT - 64, "kept up to the limit");
     assert!(
-        description.len() > MESSAGE_LIMIT - 64,
-        "kept up to the limit"
+        description.ends_with(" [cut at 4096 bytes]"),
+        "{description:?}"
     );
 
     assert_eq!(
@@ -200,7 +209,7 @@ fn megabyte_messages_are_cut() {
         })
     );
     let (description, _) = bounded_record("rel.odd.huge_careless");
-    assert!(description.ends_with('…'));
+    assert!(cut_at(&description).is_some(), "cut and marked");
 }
 
 #[derive(Debug, PartialEq)]
@@ -253,7 +262,7 @@ fn a_long_panic_message_is_cut_and_the_panic_continues() {
         Some(64 << 10)
     );
     let (description, log) = bounded_record("rel.odd.panic_message");
-    assert!(description.ends_with('…'));
+    assert!(description.ends_with("p… [cut at 4096 bytes]"));
     assert_eq!(log.get("exception.type"), Some("panic"));
 }
 
@@ -325,6 +334,8 @@ fn long_and_cyclic_source_chains_are_bounded() {
         "{}",
         &st[..40]
     );
+    let (_, at) = cut_at(st).expect("a cut chain ends with the marker");
+    assert!(at <= STACKTRACE_LIMIT && at > STACKTRACE_LIMIT - 64);
 
     let a = Arc::new(Node {
         name: "a",
@@ -342,6 +353,7 @@ fn long_and_cyclic_source_chains_are_bounded() {
     assert_eq!(description, "node a");
     let st = log.get("exception.stacktrace").expect("a source chain");
     assert_eq!(st.lines().count(), SOURCE_DEPTH_LIMIT + 1, "{st}");
+    assert!(st.ends_with("\n… [cut at 32 levels]"), "{st}");
     assert!(st.starts_with("caused by (0): node b\ncaused by (1): node a\n"));
     // The cycle itself is never freed (it is the test's own leak).
 }

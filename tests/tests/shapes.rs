@@ -78,8 +78,26 @@ fn spans_of(function: &str) -> Vec<SpanData> {
         .get_finished_spans()
         .expect("spans")
         .into_iter()
-        .filter(|s| attr(s, "code.function.name").is_some_and(|v| v.as_str() == function))
+        .filter(|s| attr(s, "code.function.name").is_some_and(|v| names(&v.as_str(), function)))
         .collect()
+}
+
+/// Whether `recorded` is the `code.function.name` of `function`
+/// (`module::name`): that, or for a method annotated on its own
+/// `module::Type::name`, the runtime naming it after `Self` (issue 18).
+fn names(recorded: &str, function: &str) -> bool {
+    if recorded == function {
+        return true;
+    }
+    let Some((module, name)) = function.rsplit_once("::") else {
+        return false;
+    };
+    recorded
+        .strip_prefix(module)
+        .and_then(|r| r.strip_prefix("::"))
+        .and_then(|r| r.strip_suffix(name))
+        .and_then(|r| r.strip_suffix("::"))
+        .is_some_and(|ty| ty.starts_with(char::is_uppercase) || ty == "str")
 }
 
 /// The single finished span of `function`.

@@ -436,13 +436,13 @@ fn check_wire(received: &Received, trace: TraceId, service_name: &str) {
                     == usize::from(function.is_some()) + usize::from(error_type.is_some())
         })
     };
-    let get = Some("instrument_errors_examples::store::get");
+    let get = Some("instrument_errors_examples::store::Store::get");
     assert!(has_point("function.duration", get, None), "{points:#?}");
     assert!(
         has_point("function.duration", get, Some("not_found")),
         "{points:#?}"
     );
-    let health = Some("instrument_errors_examples::store::health");
+    let health = Some("instrument_errors_examples::store::Store::health");
     assert!(
         has_point("function.duration", health, Some("503")),
         "{points:#?}"

@@ -6,7 +6,6 @@ pub struct Store {
     id: u32,
 }
 
-#[instrument_errors]
 impl Store {
     fn id(&self) -> u32 {
         self.id
