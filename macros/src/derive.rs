@@ -20,6 +20,9 @@ pub fn derive(input: &DeriveInput) -> syn::Result<TokenStream> {
     let ident = &input.ident;
     let mut generics = input.generics.clone();
     let mut transparent_types = Vec::new();
+    // The catalog's values (feature `testing`): literals, and the field types
+    // of transparent variants, whose values are probed.
+    let mut values: Vec<TokenStream> = Vec::new();
     let body = match &input.data {
         Data::Enum(data) => {
             if let Some(attr) = input.attrs.iter().find(|a| a.path().is_ident("error_type")) {
@@ -45,6 +48,7 @@ pub fn derive(input: &DeriveInput) -> syn::Result<TokenStream> {
                         match only_field(&variant.fields, &given) {
                             Ok(ty) => {
                                 let call = field_call(&given, ty, &mut transparent_types);
+                                values.push(probe_values(&given, ty));
                                 let pattern = match &variant.fields {
                                     Fields::Named(named) => {
                                         let name = named.named[0].ident.as_ref();
@@ -62,6 +66,7 @@ pub fn derive(input: &DeriveInput) -> syn::Result<TokenStream> {
                             Some(Given::Literal(lit)) => lit,
                             _ => LitStr::new(&snake_case(&v.to_string()), v.span()),
                         };
+                        values.push(quote!(__ie_out.push(#name);));
                         let pattern = match &variant.fields {
                             Fields::Named(_) => quote!(Self::#v { .. }),
                             Fields::Unnamed(_) => quote!(Self::#v(..)),
@@ -81,10 +86,14 @@ pub fn derive(input: &DeriveInput) -> syn::Result<TokenStream> {
             }
         }
         Data::Struct(data) => match given(&input.attrs)? {
-            Some(Given::Literal(lit)) => quote!(::std::borrow::Cow::Borrowed(#lit)),
+            Some(Given::Literal(lit)) => {
+                values.push(quote!(__ie_out.push(#lit);));
+                quote!(::std::borrow::Cow::Borrowed(#lit))
+            }
             Some(given @ (Given::Transparent(_) | Given::With(..))) => {
                 let ty = only_field(&data.fields, &given)?;
                 let call = field_call(&given, ty, &mut transparent_types);
+                values.push(probe_values(&given, ty));
                 let field = match &data.fields {
                     Fields::Named(named) => {
                         let name = named.named[0].ident.as_ref();
@@ -97,7 +106,10 @@ pub fn derive(input: &DeriveInput) -> syn::Result<TokenStream> {
                     #call
                 })
             }
-            None => quote!(::std::borrow::Cow::Borrowed(::std::any::type_name::<Self>())),
+            None => {
+                values.push(quote!(__ie_out.push(::std::any::type_name::<Self>());));
+                quote!(::std::borrow::Cow::Borrowed(::std::any::type_name::<Self>()))
+            }
         },
         Data::Union(u) => {
             return Err(syn::Error::new_spanned(
@@ -118,6 +130,27 @@ pub fn derive(input: &DeriveInput) -> syn::Result<TokenStream> {
     }
     let (impl_generics, ty_generics, where_clause) = generics.split_for_impl();
     let register = register(input);
+    // The values listed by `instrument_errors::catalog` (the runtime's
+    // feature `testing` enables this crate's); without it, nothing.
+    let catalog_values = if cfg!(feature = "testing") {
+        quote! {
+            ::instrument_errors::__catalog_values! {
+                #[automatically_derived]
+                impl #impl_generics ::instrument_errors::catalog::ErrorTypeValues
+                    for #ident #ty_generics #where_clause
+                {
+                    fn ie_values(__ie_out: &mut ::instrument_errors::catalog::Values) {
+                        if __ie_out.enter(::std::any::type_name::<Self>()) {
+                            #(#values)*
+                            __ie_out.leave();
+                        }
+                    }
+                }
+            }
+        }
+    } else {
+        TokenStream::new()
+    };
     Ok(quote! {
         #[automatically_derived]
         impl #impl_generics ::instrument_errors::ErrorType for #ident #ty_generics #where_clause {
@@ -126,6 +159,7 @@ pub fn derive(input: &DeriveInput) -> syn::Result<TokenStream> {
             }
         }
         #register
+        #catalog_values
     })
 }
 
@@ -151,6 +185,17 @@ fn register(input: &DeriveInput) -> TokenStream {
                 __ie_downcast
             })
         }
+    }
+}
+
+/// Adds the values of a transparent field's type to the catalog's values;
+/// `with = f` computes them: open.
+fn probe_values(given: &Given, ty: &Type) -> TokenStream {
+    match given {
+        Given::With(..) => quote!(__ie_out.open();),
+        _ => quote! {
+            (&&&&::instrument_errors::catalog::Probe::<#ty>::NEW).ie_values(__ie_out);
+        },
     }
 }
 

@@ -83,6 +83,7 @@ pub fn expand(args: &Args, item: &ItemFn, owner: Option<&str>) -> syn::Result<To
         None => None,
     };
     let site_static = call_site(args, item, &site, owner, tracing_name.as_deref());
+    let catalog = catalog_entry(args, item, &form, &site);
     // A method annotated on its own (not through its `impl` block) cannot see
     // its type: with a receiver, `Self` exists, and the runtime names the
     // call site after `type_name::<Self>()`, once per type.
@@ -283,6 +284,7 @@ pub fn expand(args: &Args, item: &ItemFn, owner: Option<&str>) -> syn::Result<To
         t.extend(quote! {
             #(#inner)*
             #site_static
+            #catalog
             #body
         });
     });
@@ -481,6 +483,210 @@ fn contains_ident(tokens: TokenStream, name: &str) -> bool {
         TokenTree::Ident(i) => i == name,
         TokenTree::Group(g) => contains_ident(g.stream(), name),
         _ => false,
+    })
+}
+
+/// What the catalog can know about a function's `Err` type.
+enum Returned {
+    /// Not a `Result` by its spelling (a tuple, a reference, `()`, ...):
+    /// no `Err` values.
+    NotAResult,
+    /// A type that can be named outside the function, its `Ok` type (first
+    /// type argument) replaced by `()`: the runtime's probes decide.
+    Probe(Box<Type>),
+    /// A type the catalog cannot name outside the function: open.
+    Unknown,
+}
+
+/// The function's registration in `instrument_errors::catalog` (the
+/// runtime's feature `testing` enables this crate's): a call of the
+/// runtime's `__catalog_entry!`. Without the feature, nothing.
+fn catalog_entry(args: &Args, item: &ItemFn, form: &Form<'_>, site: &syn::Ident) -> TokenStream {
+    if !cfg!(feature = "testing") {
+        // Without the runtime's feature `testing`: nothing at all.
+        return TokenStream::new();
+    }
+    let out = format_ident!("__ie_out", span = Span::mixed_site());
+    let mut values = Vec::new();
+    if args.error_type.is_some() {
+        // The function decides every error's value.
+        values.push(quote!(#out.open();));
+    } else {
+        match returned(item, form) {
+            Returned::NotAResult => {}
+            Returned::Probe(ty) => values.push(quote! {
+                (&&&&&::instrument_errors::catalog::Returned::<#ty>::NEW).ie_values(#out);
+            }),
+            Returned::Unknown => values.push(quote!(#out.open();)),
+        }
+    }
+    if args.error_if.is_some() {
+        values.push(quote!(#out.open();));
+    }
+    // A protocol flag (`kind = server, http` / `grpc`): the statuses that
+    // are failures on this side.
+    values.extend(protocol_values(args, &out));
+    let line = quote_spanned!(item.sig.ident.span()=> ::core::line!());
+    quote! {
+        ::instrument_errors::__catalog_entry! {
+            #site, ::core::file!(), #line, |#out| {
+                #(#values)*
+            }
+        }
+    }
+}
+
+/// The `error.type` values the protocol flag can report, if there is one.
+fn protocol_values(args: &Args, out: &syn::Ident) -> Option<TokenStream> {
+    let flag = args.protocol.as_ref()?;
+    let protocol = protocol_type(flag);
+    let side = match args.kind.as_ref().map(ToString::to_string).as_deref() {
+        Some("client") => quote!(Client),
+        _ => quote!(Server),
+    };
+    Some(quote! {
+        ::instrument_errors::catalog::protocol_values::<#protocol>(
+            ::instrument_errors::__private::Side::#side,
+            #out,
+        );
+    })
+}
+
+/// The type whose `Err` values the catalog lists, when it can be named in an
+/// item outside the function (no generic parameter of the function or of an
+/// enclosing `impl`, no `Self`, no `impl Trait`).
+fn returned(item: &ItemFn, form: &Form<'_>) -> Returned {
+    let ty = match (form, &item.sig.output) {
+        (_, ReturnType::Default) => return Returned::NotAResult,
+        (Form::ImplFuture { output: None, .. }, _) => return Returned::Unknown,
+        (
+            Form::ImplFuture {
+                output: Some(ty), ..
+            },
+            _,
+        ) => *ty,
+        (_, ReturnType::Type(_, ty)) => boxed_future_output(ty).unwrap_or(ty),
+    };
+    let mut ty = ty.clone();
+    loop {
+        ty = match ty {
+            Type::Paren(t) => *t.elem,
+            Type::Group(t) => *t.elem,
+            _ => break,
+        };
+    }
+    let Type::Path(mut path) = ty else {
+        return Returned::NotAResult;
+    };
+    if path.qself.is_some() {
+        return Returned::Unknown;
+    }
+    // The `Ok` type does not matter: `Result<(), E>`, `io::Result<()>`.
+    if let Some(PathArguments::AngleBracketed(args)) =
+        path.path.segments.last_mut().map(|s| &mut s.arguments)
+    {
+        if let Some(GenericArgument::Type(first)) = args
+            .args
+            .iter_mut()
+            .find(|a| matches!(a, GenericArgument::Type(_)))
+        {
+            *first = syn::parse_quote!(());
+        }
+    }
+    let generics: Vec<String> = item
+        .sig
+        .generics
+        .type_params()
+        .map(|p| p.ident.to_string())
+        .collect();
+    struct Check<'a> {
+        generics: &'a [String],
+        nameable: bool,
+    }
+    impl VisitMut for Check<'_> {
+        fn visit_lifetime_mut(&mut self, lifetime: &mut syn::Lifetime) {
+            lifetime.ident = syn::Ident::new("static", lifetime.ident.span());
+        }
+        fn visit_type_mut(&mut self, ty: &mut Type) {
+            match ty {
+                Type::ImplTrait(_) | Type::Infer(_) | Type::Macro(_) | Type::Verbatim(_) => {
+                    self.nameable = false;
+                }
+                Type::Reference(r) if r.lifetime.is_none() => {
+                    r.lifetime = Some(syn::Lifetime::new("'static", r.and_token.span));
+                    syn::visit_mut::visit_type_mut(self, ty);
+                }
+                _ => syn::visit_mut::visit_type_mut(self, ty),
+            }
+        }
+        fn visit_path_mut(&mut self, path: &mut syn::Path) {
+            if let Some(first) = path.segments.first() {
+                let name = first.ident.to_string();
+                let short_caps = name.len() <= 2
+                    && name.starts_with(|c: char| c.is_ascii_uppercase())
+                    && name
+                        .chars()
+                        .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
+                if name == "Self"
+                    || self.generics.contains(&name)
+                    || (path.segments.len() == 1 && short_caps)
+                {
+                    self.nameable = false;
+                }
+            }
+            syn::visit_mut::visit_path_mut(self, path);
+        }
+    }
+    let mut check = Check {
+        generics: &generics,
+        nameable: true,
+    };
+    check.visit_type_path_mut(&mut path);
+    if check.nameable {
+        Returned::Probe(Box::new(Type::Path(path)))
+    } else {
+        Returned::Unknown
+    }
+}
+
+/// `X` in `Pin<Box<dyn Future<Output = X> + ..>>`.
+fn boxed_future_output(ty: &Type) -> Option<&Type> {
+    let Type::Path(p) = ty else { return None };
+    let last = p.path.segments.last()?;
+    if last.ident != "Pin" {
+        return None;
+    }
+    let PathArguments::AngleBracketed(args) = &last.arguments else {
+        return None;
+    };
+    let Some(GenericArgument::Type(Type::Path(boxed))) = args.args.first() else {
+        return None;
+    };
+    let last = boxed.path.segments.last()?;
+    if last.ident != "Box" {
+        return None;
+    }
+    let PathArguments::AngleBracketed(args) = &last.arguments else {
+        return None;
+    };
+    let Some(GenericArgument::Type(Type::TraitObject(object))) = args.args.first() else {
+        return None;
+    };
+    object.bounds.iter().find_map(|bound| {
+        let TypeParamBound::Trait(bound) = bound else {
+            return None;
+        };
+        let last = bound.path.segments.last()?;
+        if last.ident != "Future" {
+            return None;
+        }
+        let PathArguments::AngleBracketed(args) = &last.arguments else {
+            return None;
+        };
+        args.args.iter().find_map(|arg| match arg {
+            GenericArgument::AssocType(assoc) if assoc.ident == "Output" => Some(&assoc.ty),
+            _ => None,
+        })
     })
 }
 

@@ -132,6 +132,10 @@ pub(crate) fn level_enabled(level: tracing::Level) -> bool {
 /// OpenTelemetry context, the operation's span.
 pub fn emit_exception(callsite: &'static DefaultCallsite, record: &ExceptionRecord<'_>) {
     let meta = callsite.metadata();
+    // A capture (feature `testing`) sees the event whether or not a
+    // subscriber takes it.
+    #[cfg(feature = "testing")]
+    crate::testing::record(meta, record);
     if !level_enabled(*meta.level()) {
         return;
     }

@@ -334,6 +334,9 @@ pub(crate) struct Pending {
     pub(crate) function: &'static str,
     /// The span context current in that frame: the record is tied to it.
     pub(crate) span_context: SpanContext,
+    /// The capture of that frame (feature `testing`).
+    #[cfg(feature = "testing")]
+    pub(crate) capture: Option<crate::testing::Scope>,
 }
 
 impl Pending {
@@ -363,10 +366,25 @@ impl Pending {
     fn emit_as(self: Box<Self>, sink: ExceptionSink, level: Level, handled: Option<&str>) {
         let _ = catch_unwind(AssertUnwindSafe(|| {
             // Without a span there (no tracer), the current context as is.
+            #[cfg(not(feature = "testing"))]
             let _guard = self.span_context.is_valid().then(|| {
                 Context::current()
                     .with_remote_span_context(self.span_context.clone())
                     .attach()
+            });
+            // Under a capture, that frame's capture too.
+            #[cfg(feature = "testing")]
+            let _guard = (self.span_context.is_valid() || self.capture.is_some()).then(|| {
+                let cx = Context::current();
+                let cx = match self.span_context.is_valid() {
+                    true => cx.with_remote_span_context(self.span_context.clone()),
+                    false => cx,
+                };
+                match &self.capture {
+                    Some(capture) => capture.within(cx),
+                    None => cx,
+                }
+                .attach()
             });
             (sink.emit)(
                 &ExceptionRecord {
@@ -793,6 +811,8 @@ mod tests {
             name: "n",
             function: "f",
             span_context: SpanContext::empty_context(),
+            #[cfg(feature = "testing")]
+            capture: None,
         }))
     }
 

@@ -57,6 +57,9 @@ pub struct Frame {
     /// The span in `cx` is not this call's own (`span = current`: the
     /// current `tracing` span's): it is marked, not ended.
     borrowed: bool,
+    /// The capture this call goes to (feature `testing`).
+    #[cfg(feature = "testing")]
+    pub(crate) capture: Option<crate::testing::Scope>,
 }
 
 impl CallSite {
@@ -84,6 +87,10 @@ impl CallSite {
         L: Links,
     {
         let state = self.state();
+        #[cfg(feature = "testing")]
+        if let Some(capture) = crate::testing::begin(self) {
+            return self.start_captured(state, capture, entry);
+        }
         if state.is_inert() {
             return Frame::inert(self);
         }
@@ -133,21 +140,64 @@ impl CallSite {
             },
             inert: false,
             borrowed,
+            #[cfg(feature = "testing")]
+            capture: None,
         }
     }
 
-    /// The span, child of `parent`, started at `wall` when given; returns its
-    /// context and, when it records, `wall`.
-    #[inline]
-    fn start_span<A: SpanAttributes, L: Links>(
+    /// [`CallSite::start`] under a capture (feature `testing`): the span is
+    /// made from the same builder, with or without a tracer, and wrapped so
+    /// that what the runtime sets on it is captured.
+    #[cfg(feature = "testing")]
+    #[cold]
+    #[inline(never)]
+    fn start_captured<A, M, P, L>(
         &'static self,
-        tracer: &opentelemetry::global::BoxedTracer,
-        parent: &Context,
-        attributes: A,
+        state: &State,
+        capture: crate::testing::Scope,
+        entry: Entry<A, M, P, L>,
+    ) -> Frame
+    where
+        A: SpanAttributes,
+        M: MetricAttributes,
+        P: Parent,
+        L: Links,
+    {
+        let (attributes, metric_attributes, parent, links) = entry.into_parts();
+        let timed = state.histogram.is_some();
+        let wall = (timed && state.tracer.is_some()).then(opentelemetry::time::now);
+        let start = timed.then(Instant::now);
+        let (cx, recording) = parent.with(|parent| {
+            capture.start_span(
+                state.tracer.as_ref(),
+                self.span_builder(metric_attributes.as_slice(), links, wall),
+                parent,
+                || attributes.evaluate(),
+            )
+        });
+        Frame {
+            site: self,
+            cx: Some(cx),
+            start,
+            span_start: wall.filter(|_| recording),
+            // Kept for the capture's point too.
+            metric_attributes: metric_attributes.into_boxed(),
+            inert: false,
+            borrowed: false,
+            capture: Some(capture),
+        }
+    }
+
+    /// The span as the SDK is given it: name, kind, start time (`wall`),
+    /// links and the attributes known at creation. Always inlined: the
+    /// builder is large, and is built in place for the tracer.
+    #[inline(always)]
+    fn span_builder<L: Links>(
+        &'static self,
         metric_attributes: &[KeyValue],
         links: L,
         wall: Option<SystemTime>,
-    ) -> (Option<Context>, Option<SystemTime>) {
+    ) -> SpanBuilder {
         let mut builder = SpanBuilder::from_name(self.info.name).with_kind(self.info.kind.into());
         builder.start_time = wall;
         // `code.function.name` (and the `metric_attributes`) are known at
@@ -163,6 +213,22 @@ impl CallSite {
         }
         builder.attributes = Some(initial);
         links.set_on(&mut builder);
+        builder
+    }
+
+    /// The span, child of `parent`, started at `wall` when given; returns its
+    /// context and, when it records, `wall`.
+    #[inline]
+    fn start_span<A: SpanAttributes, L: Links>(
+        &'static self,
+        tracer: &opentelemetry::global::BoxedTracer,
+        parent: &Context,
+        attributes: A,
+        metric_attributes: &[KeyValue],
+        links: L,
+        wall: Option<SystemTime>,
+    ) -> (Option<Context>, Option<SystemTime>) {
+        let builder = self.span_builder(metric_attributes, links, wall);
         let mut span = tracer.build_with_context(builder, parent);
         let recording = opentelemetry::trace::Span::is_recording(&span);
         LAST_SPAN_RECORDED.set(recording);
@@ -240,6 +306,8 @@ impl Frame {
             metric_attributes: None,
             inert: true,
             borrowed: false,
+            #[cfg(feature = "testing")]
+            capture: None,
         }
     }
 
@@ -566,6 +634,8 @@ impl Frame {
                     name: info.name,
                     function: info.function,
                     span_context: Context::map_current(|cx| cx.span().span_context().clone()),
+                    #[cfg(feature = "testing")]
+                    capture: self.capture.clone(),
                 });
                 Below::pending(pending)
             }
@@ -604,6 +674,7 @@ impl Frame {
                 info.exception.filter(|_| {
                     crate::event::level_enabled(tracing::Level::DEBUG)
                         || (recording && state.span_event)
+                        || self.is_captured()
                 }),
                 Below::Nothing,
             ),
@@ -664,6 +735,10 @@ impl Frame {
         error_type: Option<Value>,
         status: Option<&KeyValue>,
     ) {
+        #[cfg(feature = "testing")]
+        if self.capture.is_some() {
+            return self.record_duration_captured(state, elapsed, error_type, status);
+        }
         let (Some(histogram), Some(seconds)) = (&state.histogram, elapsed) else {
             return;
         };
@@ -689,20 +764,59 @@ impl Frame {
         error_type: Option<Value>,
         status: Option<&KeyValue>,
     ) {
+        self.point_attributes(error_type, status, |attributes| {
+            histogram.record(seconds, attributes);
+        });
+    }
+
+    /// [`Frame::record_duration`] of a captured call (feature `testing`):
+    /// the capture and the histogram, if any, get the same attributes.
+    #[cfg(feature = "testing")]
+    #[cold]
+    #[inline(never)]
+    fn record_duration_captured(
+        &self,
+        state: &State,
+        elapsed: Option<f64>,
+        error_type: Option<Value>,
+        status: Option<&KeyValue>,
+    ) {
+        let point = state.histogram.as_ref().zip(elapsed);
+        self.point_attributes(error_type, status, |attributes| {
+            if let Some(capture) = &self.capture {
+                capture.metric(self.site.info.metric_name(), attributes);
+            }
+            if let Some((histogram, seconds)) = point {
+                histogram.record(seconds, attributes);
+            }
+        });
+    }
+
+    /// The duration point's attributes, in the order the histogram gets
+    /// them (the same as [`Frame::record_duration`]'s fast path): the
+    /// `metric_attributes(..)`, `code.function.name` on the default metric,
+    /// the status, `error.type`.
+    #[inline(always)]
+    fn point_attributes(
+        &self,
+        error_type: Option<Value>,
+        status: Option<&KeyValue>,
+        record: impl FnOnce(&[KeyValue]),
+    ) {
         let base = self.site.metric_base();
         let error_type = error_type.map(|e| KeyValue::new(ERROR_TYPE, e));
         let Some(given) = self.metric_attributes.as_deref() else {
             // A status alone: no allocation.
             let status = status.cloned();
             match (base, status, error_type) {
-                (None, None, None) => histogram.record(seconds, &[]),
+                (None, None, None) => record(&[]),
                 (Some(a), None, None) | (None, Some(a), None) | (None, None, Some(a)) => {
-                    histogram.record(seconds, &[a]);
+                    record(&[a]);
                 }
                 (Some(a), Some(b), None) | (Some(a), None, Some(b)) | (None, Some(a), Some(b)) => {
-                    histogram.record(seconds, &[a, b]);
+                    record(&[a, b]);
                 }
-                (Some(a), Some(b), Some(c)) => histogram.record(seconds, &[a, b, c]),
+                (Some(a), Some(b), Some(c)) => record(&[a, b, c]),
             }
             return;
         };
@@ -711,7 +825,16 @@ impl Frame {
         attributes.extend(base);
         attributes.extend(status.cloned());
         attributes.extend(error_type);
-        histogram.record(seconds, &attributes);
+        record(&attributes);
+    }
+
+    /// Whether this call is captured (feature `testing`).
+    #[inline(always)]
+    fn is_captured(&self) -> bool {
+        #[cfg(feature = "testing")]
+        return self.capture.is_some();
+        #[cfg(not(feature = "testing"))]
+        false
     }
 }
 

@@ -226,6 +226,16 @@
 //!   exporters) runs after the body returns, so its stack is not multiplied
 //!   by the depth.
 //!
+//! # Testing what is recorded
+//!
+//! Feature `testing` (for `[dev-dependencies]`): [`testing::capture`] and
+//! [`testing::capture_future`] return what every instrumented call made
+//! inside recorded (span, duration point, exception record), without
+//! providers and without locks; [`catalog::entries`] and
+//! [`catalog::markdown`] list every instrumented function of the binary with
+//! the `error.type` values it can report, for a snapshot test. Without the
+//! feature, neither exists nor costs anything.
+//!
 //! # Features
 //!
 //! None is enabled by default. On docs.rs each item a feature adds says
@@ -238,6 +248,7 @@
 //! | `http` | the module `http`: `server_error`, `client_error`, `response_attributes`, `ResponseStatus` for `http` 1.x responses (axum, hyper), `extract_context` and `inject_context` for trace context in headers; the `kind = .., http` flag | Rust 1.78 |
 //! | `reqwest` | `http::ResponseStatus` for `reqwest::Response` and `reqwest::Error`, `impl ErrorType for reqwest::Error` (reqwest 0.13); enables `http` | **Rust 1.88** (reqwest 0.13's dependencies) |
 //! | `tonic` | the module `grpc` (`server_handled`, `response_attributes`, `code_name`, `ResponseCode`, ...) and `impl ErrorType for tonic::Status`, for tonic 0.14; the `kind = .., grpc` flag | **Rust 1.88** (tonic 0.14's minimum) |
+//! | `testing` | the modules `testing` (`capture`, `capture_future`) and `catalog` (`entries`, `markdown`), for `[dev-dependencies]` | Rust 1.78 |
 //! | `sqlx` | the module `db` (`response_status_code`, `ResponseStatusCode`) and `impl ErrorType for sqlx::Error`, for sqlx 0.8; the `kind = client, db` flag (`db.response.status_code`) | **Rust 1.88** (sqlx 0.8's URL dependencies) |
 //!
 //! The minimum supported Rust version is **1.78** (`#[diagnostic::on_unimplemented]`
@@ -274,6 +285,9 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod cardinality;
+#[cfg(feature = "testing")]
+#[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
+pub mod catalog;
 mod classify;
 #[cfg(feature = "sqlx")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sqlx")))]
@@ -295,10 +309,31 @@ mod inline;
 mod panic_hook;
 mod protocol;
 mod site;
+#[cfg(feature = "testing")]
+#[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
+pub mod testing;
 mod value;
 
 pub use cardinality::{ERROR_TYPE_LIMIT, ERROR_TYPE_MAX_LEN, OTHER};
 pub use frame::PANIC;
+
+/// Without the feature `testing`, the attribute's catalog registration
+/// expands to nothing. Not public API.
+#[cfg(not(feature = "testing"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __catalog_entry {
+    ($($tokens:tt)*) => {};
+}
+
+/// Without the feature `testing`, the derive's catalog values expand to
+/// nothing. Not public API.
+#[cfg(not(feature = "testing"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __catalog_values {
+    ($($tokens:tt)*) => {};
+}
 pub use site::{CODE_FUNCTION_NAME, DEFAULT_METRIC, DURATION_BOUNDARIES, ERROR_TYPE};
 
 /// The `tracing` crate the exception events are emitted with, so that an

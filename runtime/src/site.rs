@@ -99,6 +99,14 @@ pub struct Info {
     pub current_span: bool,
 }
 
+impl Info {
+    /// The duration histogram's name: `metric = "..."`, else [`DEFAULT_METRIC`].
+    #[inline]
+    pub fn metric_name(&self) -> &'static str {
+        self.metric.unwrap_or(DEFAULT_METRIC)
+    }
+}
+
 /// The static part of an instrumented function, one per annotated function.
 ///
 /// The instruments are resolved from the OpenTelemetry globals at the first
@@ -261,7 +269,7 @@ impl State {
         let histogram = (!is_noop_meter_provider(&*meters)).then(|| {
             meters
                 .meter_with_scope(scope)
-                .f64_histogram(info.metric.unwrap_or(DEFAULT_METRIC))
+                .f64_histogram(info.metric_name())
                 .with_unit("s")
                 .with_description(
                     "Duration of the operation, successes and failures alike; failures carry error.type.",

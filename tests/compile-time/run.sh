@@ -15,6 +15,11 @@
 # the generated crate (its lib.rs is touched), in the dev profile, ROUNDS times
 # per variant, interleaved; the script prints every time and each variant's
 # median in seconds.
+#
+# IE_TESTING=1 adds `ie_testing`: the same functions with the runtime's
+# feature `testing` (catalog registration). IE_BASE=<checkout> adds `ie_base`:
+# the same functions against another checkout's runtime (a commit to compare
+# with, e.g. `git archive <commit> | tar -x -C /tmp/base`).
 set -euo pipefail
 
 FUNCTIONS=${1:-500}
@@ -25,8 +30,8 @@ OUT="$ROOT/target/compile-time"
 export CARGO_TARGET_DIR="$OUT/target"
 export CARGO_TERM_COLOR=never
 
-generate() { # name attribute
-    local name=$1 attribute=$2 dir="$OUT/$1"
+generate() { # name attribute [runtime root] [runtime features]
+    local name=$1 attribute=$2 dir="$OUT/$1" root=${3:-$ROOT} features=${4:-}
     mkdir -p "$dir/src"
     cat >"$dir/Cargo.toml" <<TOML
 [package]
@@ -38,7 +43,7 @@ publish = false
 [workspace]
 
 [dependencies]
-instrument-errors = { path = "$ROOT/runtime" }
+instrument-errors = { path = "$root/runtime", features = [$features] }
 tracing = { version = "0.1", default-features = false, features = ["std", "attributes"] }
 TOML
     cp "$ROOT/Cargo.lock" "$dir/Cargo.lock"
@@ -86,6 +91,14 @@ generate tracing_functions "#[tracing::instrument(err)]"
 generate plain_functions ""
 
 variants=(plain_functions ie_functions tracing_functions)
+if [ -n "${IE_TESTING:-}" ]; then
+    generate ie_testing "#[instrument_errors]" "$ROOT" '"testing"'
+    variants+=(ie_testing)
+fi
+if [ -n "${IE_BASE:-}" ]; then
+    generate ie_base "#[instrument_errors]" "$(cd "$IE_BASE" && pwd)"
+    variants+=(ie_base)
+fi
 echo "building dependencies once..."
 for v in "${variants[@]}"; do
     (cd "$OUT/$v" && cargo build --offline --quiet)
