@@ -87,24 +87,28 @@ pub fn expand(args: &Args, item: &ItemFn, owner: Option<&str>) -> syn::Result<To
     // A method annotated on its own (not through its `impl` block) cannot see
     // its type: with a receiver, `Self` exists, and the runtime names the
     // call site after `type_name::<Self>()`, once per type.
-    let (site_ref, site_static) = if owner.is_none() && sig.receiver().is_some() {
-        let typed = format_ident!("__IE_TYPED", span = Span::mixed_site());
-        let local = format_ident!("__ie_site", span = Span::mixed_site());
-        let static_and_local = quote! {
-            #site_static
-            static #typed: ::instrument_errors::__private::TypedSites =
-                ::instrument_errors::__private::TypedSites::new();
-            let #local: &'static ::instrument_errors::__private::CallSite =
-                ::instrument_errors::__private::TypedSites::site(
-                    &#typed,
-                    &#site,
-                    ::core::any::type_name::<Self>,
-                );
+    let (site_ref, site_static) =
+        if owner.is_none() && (sig.receiver().is_some() || names_self(sig)) {
+            // The default span name becomes `Type::method` too.
+            let rename = args.name.is_none() && args.span_current.is_none();
+            let typed = format_ident!("__IE_TYPED", span = Span::mixed_site());
+            let local = format_ident!("__ie_site", span = Span::mixed_site());
+            let static_and_local = quote! {
+                #site_static
+                static #typed: ::instrument_errors::__private::TypedSites =
+                    ::instrument_errors::__private::TypedSites::new();
+                let #local: &'static ::instrument_errors::__private::CallSite =
+                    ::instrument_errors::__private::TypedSites::site(
+                        &#typed,
+                        &#site,
+                        ::core::any::type_name::<Self>,
+                        #rename,
+                    );
+            };
+            (quote!(#local), static_and_local)
+        } else {
+            (quote!(&#site), site_static)
         };
-        (quote!(#local), static_and_local)
-    } else {
-        (quote!(&#site), site_static)
-    };
     let block = &item.block;
     // The return type with its `impl Trait` parts left to inference.
     let ret_inferred = match &sig.output {
@@ -1072,6 +1076,21 @@ fn coerce_returns(block: &Block, ret: &TokenStream) -> Block {
     let mut block = block.clone();
     Coerce(ret).visit_block_mut(&mut block);
     block
+}
+
+/// Whether the signature names `Self` (`fn new() -> Self`): the function is
+/// then an associated function, where `Self` exists.
+fn names_self(sig: &syn::Signature) -> bool {
+    fn has(tokens: TokenStream) -> bool {
+        tokens.into_iter().any(|tt| match tt {
+            TokenTree::Ident(i) => i == "Self",
+            TokenTree::Group(g) => has(g.stream()),
+            _ => false,
+        })
+    }
+    let inputs = &sig.inputs;
+    let output = &sig.output;
+    has(quote!(#inputs #output))
 }
 
 /// Whether the tokens hold a `return` (or a `?`, which returns too).

@@ -385,11 +385,13 @@ pub use tracing;
 /// Such a method's span is named `Type::method` and its `code.function.name`
 /// is `<module>::Type::method` (generic arguments left out; a blanket impl
 /// over a type parameter uses the trait's name). A method annotated on its
-/// own does not see its `impl` block: with a `self` receiver, its
-/// `code.function.name` is completed at run time from
+/// own does not see its `impl` block: with a `self` receiver, or a signature
+/// that names `Self`, its span name (`Type::method`, unless `name` is given)
+/// and `code.function.name` are completed at run time from
 /// `std::any::type_name::<Self>()` (`<module>::Type::method`, once per type,
-/// so a trait's default method gets one per implementor); its span name stays
-/// the method's name.
+/// so a trait's default method gets one per implementor); its exception
+/// records keep the event name they were compiled with
+/// (`method.exception`).
 ///
 /// **Coercions.** The declared return type is a coercion site for the tail
 /// and for every `return`, as without the attribute, `async fn` included

@@ -401,12 +401,14 @@ impl TypedSites {
     }
 
     /// The call site of `base` (the method's static one) for the `Self` type
-    /// that `type_name` names.
+    /// that `type_name` names; with `rename` (no `name = ..` given), its
+    /// span name is `Type::method` too.
     #[inline]
     pub fn site(
         &'static self,
         base: &'static CallSite,
         type_name: fn() -> &'static str,
+        rename: bool,
     ) -> &'static CallSite {
         let name = type_name();
         for slot in &self.slots {
@@ -416,12 +418,17 @@ impl TypedSites {
                 None => break,
             }
         }
-        self.insert(base, name)
+        self.insert(base, name, rename)
     }
 
     #[cold]
     #[inline(never)]
-    fn insert(&'static self, base: &'static CallSite, name: &'static str) -> &'static CallSite {
+    fn insert(
+        &'static self,
+        base: &'static CallSite,
+        name: &'static str,
+        rename: bool,
+    ) -> &'static CallSite {
         type Registry = Vec<(usize, &'static str, &'static CallSite)>;
         static REGISTRY: std::sync::Mutex<Registry> = std::sync::Mutex::new(Vec::new());
         let owner = owner_name(name);
@@ -434,7 +441,7 @@ impl TypedSites {
                 Some((_, _, site)) => *site,
                 None => {
                     let site: &'static CallSite =
-                        Box::leak(Box::new(CallSite::new(base.info.for_owner(owner))));
+                        Box::leak(Box::new(CallSite::new(base.info.for_owner(owner, rename))));
                     registry.push((key, owner, site));
                     site
                 }
@@ -467,14 +474,21 @@ impl Info {
     /// This method's `Info` for the type `owner`: `code.function.name` is
     /// `<module>::<owner>::<method>`, the module being the method's (a string
     /// made once per type and kept).
-    fn for_owner(&self, owner: &str) -> Info {
+    fn for_owner(&self, owner: &str, rename: bool) -> Info {
         let function = match self.function.rsplit_once("::") {
             Some((module, method)) => format!("{module}::{owner}::{method}"),
             None => format!("{owner}::{}", self.function),
         };
         let function: &'static str = Box::leak(function.into_boxed_str());
+        // The span name (the exception records keep the event name they were
+        // compiled with, `<method>.exception`).
+        let name: &'static str = if rename {
+            Box::leak(format!("{owner}::{}", self.name).into_boxed_str())
+        } else {
+            self.name
+        };
         Info {
-            name: self.name,
+            name,
             function,
             kind: self.kind,
             metric: self.metric,
@@ -528,20 +542,38 @@ mod tests {
             current_span: false,
         });
         static TYPED: TypedSites = TypedSites::new();
-        let a = TYPED.site(&BASE, std::any::type_name::<Repo<u8>>);
-        let b = TYPED.site(&BASE, std::any::type_name::<Repo<String>>);
-        let c = TYPED.site(&BASE, std::any::type_name::<&Other>);
+        let a = TYPED.site(&BASE, std::any::type_name::<Repo<u8>>, true);
+        let b = TYPED.site(&BASE, std::any::type_name::<Repo<String>>, true);
+        let c = TYPED.site(&BASE, std::any::type_name::<&Other>, true);
         assert_eq!(a.info.function, "app::repo::Repo::insert");
+        assert_eq!(a.info.name, "Repo::insert");
         // Generic arguments left out: one call site for both.
         assert!(std::ptr::eq(a, b));
         assert_eq!(c.info.function, "app::repo::Other::insert");
-        assert_eq!(c.info.name, "insert");
+        assert_eq!(c.info.name, "Other::insert");
         assert_eq!(c.info.kind, Kind::Client);
         // Found again without a new one.
         assert!(std::ptr::eq(
-            TYPED.site(&BASE, std::any::type_name::<&Other>),
+            TYPED.site(&BASE, std::any::type_name::<&Other>, true),
             c
         ));
+        // A name given with `name = ..` is kept.
+        static NAMED: CallSite = CallSite::new(Info {
+            name: "repo.insert",
+            function: "app::repo::insert",
+            kind: Kind::Client,
+            metric: None,
+            scope_name: "t",
+            scope_version: "0",
+            description: true,
+            exception: None,
+            handled_attribute: None,
+            current_span: false,
+        });
+        static TYPED_NAMED: TypedSites = TypedSites::new();
+        let d = TYPED_NAMED.site(&NAMED, std::any::type_name::<Other>, false);
+        assert_eq!(d.info.name, "repo.insert");
+        assert_eq!(d.info.function, "app::repo::Other::insert");
     }
 
     #[test]

@@ -84,7 +84,8 @@ fn spans_of(function: &str) -> Vec<SpanData> {
 
 /// Whether `recorded` is the `code.function.name` of `function`
 /// (`module::name`): that, or for a method annotated on its own
-/// `module::Type::name`, the runtime naming it after `Self` (issue 18).
+/// `module::Type::name`, the runtime naming it after `Self` (issue 18; a
+/// primitive `Self` too: `module::u8::parse_it`).
 fn names(recorded: &str, function: &str) -> bool {
     if recorded == function {
         return true;
@@ -97,7 +98,13 @@ fn names(recorded: &str, function: &str) -> bool {
         .and_then(|r| r.strip_prefix("::"))
         .and_then(|r| r.strip_suffix(name))
         .and_then(|r| r.strip_suffix("::"))
-        .is_some_and(|ty| ty.starts_with(char::is_uppercase) || ty == "str")
+        .is_some_and(|ty| {
+            const PRIMITIVES: [&str; 17] = [
+                "bool", "char", "str", "u8", "u16", "u32", "u64", "u128", "usize", "i8", "i16",
+                "i32", "i64", "i128", "isize", "f32", "f64",
+            ];
+            ty.starts_with(char::is_uppercase) || PRIMITIVES.contains(&ty)
+        })
 }
 
 /// The single finished span of `function`.
