@@ -367,7 +367,7 @@ pub use tracing;
 /// | `result_attributes = f` | `Fn(&R) -> I`, `I: IntoIterator<Item = KeyValue>`: span attributes from the whole returned value `R`, evaluated after the call, only for a span that records (`instrument_errors::http::response_attributes` and `instrument_errors::grpc::response_attributes` are two) |
 /// | `log_level = trace \| debug \| info \| warn \| error` | severity of an exception escaping this function (the record takes the highest of the frames it escaped) |
 /// | `log = false` | no exception log record |
-/// | `handled_attribute = "..."` | with `ok_if`: on a handled error, this attribute on the span and the `DEBUG` record, set to the error's `error.type` |
+/// | `handled_attribute = "..."` | with `ok_if` or a protocol flag: on a handled error, this attribute on the span and the `DEBUG` record, set to the error's `error.type` |
 /// | `span = current` | feature `tracing-opentelemetry`, written above `#[tracing::instrument]`: no span of its own; status, description, `error.type` and attributes go on the current `tracing` span, the exception record (`<its name>.exception`) is tied to it; with no `tracing` span current, a span of its own |
 /// | `skip` | on a method of an annotated `impl` block: leave it alone |
 ///
