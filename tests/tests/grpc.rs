@@ -282,42 +282,59 @@ async fn wire_call(
     channel: tonic::transport::Channel,
     code: Code,
 ) -> Result<Response<String>, Status> {
+    unary(channel, "/test.Wire/Answer", code).await
+}
+
+/// One unary call of `path` over `channel`, asking for `code`.
+async fn unary(
+    channel: tonic::transport::Channel,
+    path: &'static str,
+    code: Code,
+) -> Result<Response<String>, Status> {
     let mut grpc = tonic::client::Grpc::new(channel);
     grpc.ready()
         .await
         .map_err(|e| Status::unavailable(e.to_string()))?;
     grpc.unary(
         Request::new((code as i32).to_string()),
-        http::uri::PathAndQuery::from_static("/test.Wire/Answer"),
+        http::uri::PathAndQuery::from_static(path),
         Utf8,
     )
     .await
 }
 
-async fn serve_grpc() -> std::net::SocketAddr {
-    let service = tower::service_fn(|request: http::Request<axum::body::Body>| async move {
-        let unary = tower::service_fn(wire_answer);
-        let response = tonic::server::Grpc::new(Utf8).unary(unary, request).await;
-        Ok::<_, std::convert::Infallible>(response)
+/// Serves the unary method `handler` at `path` (a tonic server served by
+/// axum over HTTP/2 on loopback) and returns a channel connected to it.
+async fn serve<H, F>(path: &'static str, handler: H) -> tonic::transport::Channel
+where
+    H: Fn(Request<String>) -> F + Clone + Send + Sync + 'static,
+    F: std::future::Future<Output = Result<Response<String>, Status>> + Send + 'static,
+{
+    let service = tower::service_fn(move |request: http::Request<axum::body::Body>| {
+        let handler = handler.clone();
+        async move {
+            let unary = tower::service_fn(handler);
+            let response = tonic::server::Grpc::new(Utf8).unary(unary, request).await;
+            Ok::<_, std::convert::Infallible>(response)
+        }
     });
-    let router = axum::Router::new().route_service("/test.Wire/Answer", service);
+    let router = axum::Router::new().route_service(path, service);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind loopback");
     let addr = listener.local_addr().expect("address");
     tokio::spawn(async move { axum::serve(listener, router).await });
-    addr
+    tonic::transport::Endpoint::from_shared(format!("http://{addr}"))
+        .expect("endpoint")
+        .connect()
+        .await
+        .expect("connect")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn round_trip_over_tonic_for_every_code() {
     let t = telemetry();
-    let addr = serve_grpc().await;
-    let channel = tonic::transport::Endpoint::from_shared(format!("http://{addr}"))
-        .expect("endpoint")
-        .connect()
-        .await
-        .expect("connect");
+    let channel = serve("/test.Wire/Answer", wire_answer).await;
     for (code, _) in CODES {
         let result = wire_call(channel.clone(), code).await;
         match &result {
@@ -379,37 +396,13 @@ async fn flag_call(
     channel: tonic::transport::Channel,
     code: Code,
 ) -> Result<Response<String>, Status> {
-    let mut grpc = tonic::client::Grpc::new(channel);
-    grpc.ready()
-        .await
-        .map_err(|e| Status::unavailable(e.to_string()))?;
-    grpc.unary(
-        Request::new((code as i32).to_string()),
-        http::uri::PathAndQuery::from_static("/test.Flag/Answer"),
-        Utf8,
-    )
-    .await
+    unary(channel, "/test.Flag/Answer", code).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn round_trip_under_the_flag_for_every_code() {
     let t = telemetry();
-    let service = tower::service_fn(|request: http::Request<axum::body::Body>| async move {
-        let unary = tower::service_fn(flag_answer);
-        let response = tonic::server::Grpc::new(Utf8).unary(unary, request).await;
-        Ok::<_, std::convert::Infallible>(response)
-    });
-    let router = axum::Router::new().route_service("/test.Flag/Answer", service);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind loopback");
-    let addr = listener.local_addr().expect("address");
-    tokio::spawn(async move { axum::serve(listener, router).await });
-    let channel = tonic::transport::Endpoint::from_shared(format!("http://{addr}"))
-        .expect("endpoint")
-        .connect()
-        .await
-        .expect("connect");
+    let channel = serve("/test.Flag/Answer", flag_answer).await;
     for (code, _) in CODES {
         let result = flag_call(channel.clone(), code).await;
         assert_eq!(result.is_ok(), code == Code::Ok);
