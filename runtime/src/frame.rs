@@ -3,7 +3,6 @@
 
 use std::any::Any;
 use std::borrow::Cow;
-use std::cell::Cell;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::time::{Instant, SystemTime};
 
@@ -12,6 +11,7 @@ use opentelemetry::{Context, KeyValue, Value};
 use opentelemetry_semantic_conventions::attribute;
 
 use crate::classify::{Failure, Message, Verdict};
+use crate::clock;
 use crate::entry::{After, Entry, Links, MetricAttributes, Parent, SpanAttributes};
 use crate::exception::{self, Below, ExceptionRecord, Pending, MESSAGE_LIMIT};
 use crate::site::{CallSite, Info, Kind, State, CODE_FUNCTION_NAME, ERROR_TYPE};
@@ -70,12 +70,14 @@ impl CallSite {
     /// # Clocks
     ///
     /// The duration is measured with the monotonic clock ([`Instant`]). With
-    /// both a tracer and a meter, the span's start time is read from the wall
-    /// clock just before, given to the SDK, and its end time is that start
-    /// plus the measured duration: span and histogram point have exactly the
-    /// same duration, and a call reads the clocks three times instead of four
-    /// (the four reads were about a fifth of the cost of a recorded call). The
-    /// wall clock is read only when the last span started on this thread was
+    /// both a tracer and a meter, the span's start time on the wall clock is
+    /// derived from the same monotonic reading and a per-thread anchor (a
+    /// pair of readings of both clocks, taken again every 100 ms; see
+    /// `clock.rs`), given to the SDK, and its end time is that start plus the
+    /// measured duration: span and histogram point have exactly the same
+    /// duration, and a call reads a clock twice instead of four times (the
+    /// four reads were about a fifth of the cost of a recorded call). The
+    /// start time is given only when the last span started on this thread was
     /// recording, so sampled-out spans (which need no timestamps) do not pay
     /// for it; otherwise the SDK times the span itself, as without a meter.
     #[inline]
@@ -96,9 +98,10 @@ impl CallSite {
         }
         let (attributes, metric_attributes, parent, links) = entry.into_parts();
         let timed = state.histogram.is_some();
-        let wall = (timed && state.tracer.is_some() && LAST_SPAN_RECORDED.get())
-            .then(opentelemetry::time::now);
         let start = timed.then(Instant::now);
+        let wall = start
+            .filter(|_| state.tracer.is_some() && clock::last_span_recorded())
+            .map(clock::wall_at);
         let borrowed = self.info.current_span.then(current_tracing_span).flatten();
         let (cx, span_start, borrowed) = match (borrowed, &state.tracer) {
             // `span = current`: the current `tracing` span gets the
@@ -165,8 +168,8 @@ impl CallSite {
     {
         let (attributes, metric_attributes, parent, links) = entry.into_parts();
         let timed = state.histogram.is_some();
-        let wall = (timed && state.tracer.is_some()).then(opentelemetry::time::now);
         let start = timed.then(Instant::now);
+        let wall = start.filter(|_| state.tracer.is_some()).map(clock::wall_at);
         let (cx, recording) = parent.with(|parent| {
             capture.start_span(
                 state.tracer.as_ref(),
@@ -231,7 +234,7 @@ impl CallSite {
         let builder = self.span_builder(metric_attributes, links, wall);
         let mut span = tracer.build_with_context(builder, parent);
         let recording = opentelemetry::trace::Span::is_recording(&span);
-        LAST_SPAN_RECORDED.set(recording);
+        clock::set_last_span_recorded(recording);
         if !recording {
             // Sampled out: only its span context matters (children and
             // propagators read the trace id and the not-sampled flag), so
@@ -268,12 +271,6 @@ fn current_tracing_span() -> Option<Context> {
 #[inline(always)]
 fn current_tracing_span() -> Option<Context> {
     None
-}
-
-thread_local! {
-    /// Whether the last span started on this thread was recording: a guess
-    /// that the next one will be, so that its start time is worth reading.
-    static LAST_SPAN_RECORDED: Cell<bool> = const { Cell::new(true) };
 }
 
 /// How long a call took, and when its span ends.

@@ -46,7 +46,11 @@
 //! created, so samplers see it. The duration is measured with the monotonic
 //! clock, and a recorded span normally ends at its start plus that duration,
 //! so span and metric point agree (except for the first recorded span on a
-//! thread after a sampled-out one, which the SDK times itself).
+//! thread after a sampled-out one, which the SDK times itself). The span's
+//! start time is that monotonic reading placed on the wall clock by a
+//! per-thread anchor (both clocks read together, again every 100 ms), so a
+//! call reads a clock twice; a step of the system clock shows in span
+//! timestamps within 100 ms.
 //!
 //! * **Success**: status Unset, no `error.type` anywhere. Never `Ok`.
 //! * **Failure** (`Err` not accepted by `ok_if`, a value `error_if` rejects, or
@@ -289,6 +293,7 @@ mod cardinality;
 #[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
 pub mod catalog;
 mod classify;
+mod clock;
 #[cfg(feature = "sqlx")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sqlx")))]
 pub mod db;

@@ -37,7 +37,7 @@ per_call() { # binary variant mode
 
 if [ "${2:-}" = recipe ]; then
     b=$(bin recipe)
-    variants=(hand_written_record instrument_errors tracing_instrument)
+    variants=(hand_written_record instrument_errors tracing_instrument sdk_floor)
     printf '%-8s %-6s' mode form
     for v in "${variants[@]}"; do printf ' %20.20s' "$v"; done
     echo

@@ -10,7 +10,15 @@
 //!   turns into a log record tied to the span);
 //! * `instrument_errors`: `#[instrument_errors]`, defaults;
 //! * `tracing_instrument`: `#[tracing::instrument(err)]` exported by the
-//!   `tracing-opentelemetry` layer on the same tracer provider.
+//!   `tracing-opentelemetry` layer on the same tracer provider;
+//! * `sdk_floor`: not a recipe anyone should write, but a floor: the least
+//!   any code can do through the `opentelemetry` API to record the same
+//!   span, duration point and record. The span is never made current (so a
+//!   call inside the body would not be its child), its wall-clock times come
+//!   from one reading taken at start-up plus the monotonic clock, and on
+//!   failure the span is made current only around the record. No
+//!   implementation that records this telemetry through the API can cost
+//!   less; `tracing_instrument / sdk_floor` bounds the ratio any can reach.
 //!
 //! The SDK as in `sdk_drop.rs` (every span sampled and dropped on the
 //! caller's thread, periodic reader exporting nowhere), and, since a record
@@ -29,7 +37,8 @@
 mod common;
 
 use std::hint::black_box;
-use std::time::Instant;
+use std::sync::OnceLock;
+use std::time::{Instant, SystemTime};
 
 use common::ops::{self, body, otel, OpError};
 use common::Mode;
@@ -49,12 +58,23 @@ use tracing_subscriber::layer::SubscriberExt as _;
 
 const FUNCTION: &str = concat!(module_path!(), "::hand_written_record");
 
+const FLOOR: &str = concat!(module_path!(), "::sdk_floor");
+
 /// `<span name> failed: <message>`, formatted by the subscriber that reads it.
 struct Line<'a>(&'a OpError);
 
 impl std::fmt::Display for Line<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "hand_written_record failed: {}", self.0)
+    }
+}
+
+/// The floor's [`Line`].
+struct FloorLine<'a>(&'a OpError);
+
+impl std::fmt::Display for FloorLine<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "sdk_floor failed: {}", self.0)
     }
 }
 
@@ -72,6 +92,96 @@ fn record(e: &OpError) {
             "code.function.name" = FUNCTION,
         }
     );
+}
+
+/// The exception record of the floor.
+#[inline]
+fn floor_record(e: &OpError) {
+    tracing::event!(
+        name: "sdk_floor.exception",
+        parent: None,
+        tracing::Level::WARN,
+        {
+            message = %FloorLine(e),
+            "exception.type" = e.kind(),
+            "exception.message" = %e,
+            "code.function.name" = FLOOR,
+        }
+    );
+}
+
+/// The wall-clock time of `now`, from one reading of both clocks.
+fn floor_wall(now: Instant) -> SystemTime {
+    static ANCHOR: OnceLock<(Instant, SystemTime)> = OnceLock::new();
+    let (at, wall) = *ANCHOR.get_or_init(|| (Instant::now(), SystemTime::now()));
+    wall + now.saturating_duration_since(at)
+}
+
+/// The floor's span, started at `wall`, never made current.
+#[inline]
+fn floor_span(name: &'static str, wall: SystemTime) -> opentelemetry::global::BoxedSpan {
+    let otel = otel();
+    let mut builder = otel.tracer.span_builder(name);
+    builder.start_time = Some(wall);
+    builder.attributes = Some(vec![KeyValue::new("code.function.name", FLOOR)]);
+    otel.tracer.build(builder)
+}
+
+/// The floor's recording of an outcome: what the other variants record,
+/// and nothing more.
+#[inline]
+fn floor_finish(
+    mut span: opentelemetry::global::BoxedSpan,
+    wall: SystemTime,
+    elapsed: std::time::Duration,
+    result: &Result<u64, OpError>,
+) {
+    use opentelemetry::trace::Span as _;
+    let otel = otel();
+    let function = KeyValue::new("code.function.name", FLOOR);
+    let end = wall + elapsed;
+    match result {
+        Ok(_) => {
+            otel.duration.record(elapsed.as_secs_f64(), &[function]);
+            span.end_with_timestamp(end);
+        }
+        Err(e) => {
+            span.set_attribute(KeyValue::new("error.type", e.kind()));
+            span.set_status(Status::error(e.to_string()));
+            otel.duration.record(
+                elapsed.as_secs_f64(),
+                &[function, KeyValue::new("error.type", e.kind())],
+            );
+            let cx = Context::current_with_span(span);
+            let guard = cx.clone().attach();
+            floor_record(e);
+            drop(guard);
+            cx.span().end_with_timestamp(end);
+        }
+    }
+}
+
+#[inline(never)]
+pub fn sdk_floor(fail: bool) -> Result<u64, OpError> {
+    let start = Instant::now();
+    let wall = floor_wall(start);
+    let span = floor_span("sdk_floor", wall);
+    let result = body(fail);
+    floor_finish(span, wall, start.elapsed(), &result);
+    result
+}
+
+pub async fn sdk_floor_async(fail: bool) -> Result<u64, OpError> {
+    let start = Instant::now();
+    let wall = floor_wall(start);
+    let span = floor_span("sdk_floor_async", wall);
+    let result = async { body(fail) }.await;
+    floor_finish(span, wall, start.elapsed(), &result);
+    result
+}
+
+fn sdk_floor_async_op(fail: bool) -> Result<u64, OpError> {
+    ops::block_on(sdk_floor_async(fail))
 }
 
 #[inline(never)]
@@ -140,16 +250,18 @@ fn hand_written_record_async_op(fail: bool) -> Result<u64, OpError> {
     ops::block_on(hand_written_record_async(fail))
 }
 
-const SYNC: [(&str, ops::Op); 3] = [
+const SYNC: [(&str, ops::Op); 4] = [
     ("hand_written_record", hand_written_record),
     ("instrument_errors", ops::instrumented),
     ("tracing_instrument", ops::traced),
+    ("sdk_floor", sdk_floor),
 ];
 
-const ASYNC: [(&str, ops::Op); 3] = [
+const ASYNC: [(&str, ops::Op); 4] = [
     ("hand_written_record", hand_written_record_async_op),
     ("instrument_errors", ops::instrumented_async_op),
     ("tracing_instrument", ops::traced_async_op),
+    ("sdk_floor", sdk_floor_async_op),
 ];
 
 /// A log processor that drops each record on the caller's thread.
@@ -274,9 +386,11 @@ fn interleave(rounds: usize) {
         }
         println!(
             "recipe/{form}/mixed10: instrument_errors / hand_written_record = {:.3}, \
-             tracing_instrument / instrument_errors = {:.2}",
+             tracing_instrument / instrument_errors = {:.2}, \
+             tracing_instrument / sdk_floor = {:.2}",
             medians[1] / medians[0],
-            medians[2] / medians[1]
+            medians[2] / medians[1],
+            medians[2] / medians[3]
         );
     }
 }
