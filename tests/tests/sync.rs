@@ -456,3 +456,36 @@ fn span_and_metric_point_have_the_same_duration() {
         assert!(span_seconds >= 0.002);
     }
 }
+
+#[instrument_errors(name = "sync.wall")]
+fn wall(sleep_ms: u64) -> Result<(), StoreError> {
+    std::thread::sleep(std::time::Duration::from_millis(sleep_ms));
+    Ok(())
+}
+
+/// The span's start is the call's monotonic start placed on the wall clock
+/// by a per-thread anchor (taken again every 100 ms): its timestamps are
+/// those of the wall clock, for calls close together and far apart.
+#[test]
+fn span_timestamps_are_on_the_wall_clock() {
+    use std::time::{Duration, SystemTime};
+    let t = telemetry();
+    // Room for the jitter of reading two clocks one after the other.
+    let slack = Duration::from_millis(1);
+    let mut windows = Vec::new();
+    // Two calls within the anchor's 100 ms, then one after it.
+    for sleep_ms in [1, 1, 150] {
+        std::thread::sleep(Duration::from_millis(sleep_ms));
+        let before = SystemTime::now();
+        wall(2).unwrap();
+        windows.push((before, SystemTime::now()));
+    }
+    let spans = t.spans_named("sync.wall");
+    assert_eq!(spans.len(), 3);
+    for (span, (before, after)) in spans.iter().zip(windows) {
+        assert!(span.start_time + slack >= before, "{span:?} {before:?}");
+        assert!(span.end_time <= after + slack, "{span:?} {after:?}");
+        let d = span.end_time.duration_since(span.start_time).unwrap();
+        assert!(d >= Duration::from_millis(2), "{d:?}");
+    }
+}
