@@ -12,8 +12,8 @@
 //! * `tracing_instrument`: `#[tracing::instrument(err)]` exported by the
 //!   `tracing-opentelemetry` layer on the same tracer provider;
 //! * `sdk_floor`: not a recipe anyone should write, but a floor: the least
-//!   any code can do through the `opentelemetry` API to record the same
-//!   span, duration point and record. The span is never made current (so a
+//!   any code can do through the `opentelemetry` API's global providers to
+//!   record the same span, duration point and record. The span is never made current (so a
 //!   call inside the body would not be its child), its wall-clock times come
 //!   from one reading taken at start-up plus the monotonic clock, and on
 //!   failure the span is made current only around the record. No
