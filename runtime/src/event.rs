@@ -130,8 +130,38 @@ pub(crate) fn level_enabled(level: tracing::Level) -> bool {
 /// `ERROR`, sets the span's status), leave it alone, while
 /// `opentelemetry-appender-tracing` still ties the log record to the current
 /// OpenTelemetry context, the operation's span.
+///
+/// The event is named `<record.event>.exception`: when that span name was
+/// completed at run time (a method annotated on its own, whose span name is
+/// `Type::method`), the event goes through a callsite made once for that
+/// name, a copy of `callsite` but for the name.
 pub fn emit_exception(callsite: &'static DefaultCallsite, record: &ExceptionRecord<'_>) {
     let meta = callsite.metadata();
+    if is_renamed(meta.name(), record.event) {
+        if let Some(typed) = typed::callsite(callsite, meta, record.event) {
+            emit(typed.metadata(), || typed.interest(), record);
+            return;
+        }
+    }
+    emit(meta, || callsite.interest(), record);
+}
+
+/// Whether `span_name` is not the one the event `event_name` was compiled
+/// for (`<span name>.exception`).
+#[inline]
+fn is_renamed(event_name: &str, span_name: &str) -> bool {
+    event_name.strip_suffix(EXCEPTION_SUFFIX) != Some(span_name)
+}
+
+/// The suffix of every exception event name.
+const EXCEPTION_SUFFIX: &str = ".exception";
+
+#[inline]
+fn emit(
+    meta: &'static tracing::Metadata<'static>,
+    interest: impl FnOnce() -> tracing::subscriber::Interest,
+    record: &ExceptionRecord<'_>,
+) {
     // A capture (feature `testing`) sees the event whether or not a
     // subscriber takes it.
     #[cfg(feature = "testing")]
@@ -139,7 +169,7 @@ pub fn emit_exception(callsite: &'static DefaultCallsite, record: &ExceptionReco
     if !level_enabled(*meta.level()) {
         return;
     }
-    let interest = callsite.interest();
+    let interest = interest();
     if interest.is_never()
         || !(interest.is_always() || tracing::dispatcher::get_default(|d| d.enabled(meta)))
     {
@@ -189,5 +219,186 @@ pub fn emit_exception(callsite: &'static DefaultCallsite, record: &ExceptionReco
             ];
             tracing::Event::child_of(root, meta, &fields.value_set(&values));
         }
+    }
+}
+
+/// Exception callsites made at run time, one per compiled callsite and span
+/// name completed at run time.
+mod typed {
+    use std::sync::atomic::{AtomicU8, Ordering};
+    use std::sync::{OnceLock, PoisonError, RwLock};
+
+    use tracing::callsite::{Callsite, DefaultCallsite, Identifier};
+    use tracing::field::FieldSet;
+    use tracing::metadata::Kind;
+    use tracing::subscriber::Interest;
+    use tracing::Metadata;
+
+    use super::EXCEPTION_SUFFIX;
+
+    /// A callsite whose metadata is made at run time (and kept for the life
+    /// of the process, as `tracing` requires).
+    pub(super) struct TypedCallsite {
+        meta: OnceLock<Metadata<'static>>,
+        /// The subscribers' interest: [`NEVER`], [`SOMETIMES`], [`ALWAYS`].
+        interest: AtomicU8,
+    }
+
+    const NEVER: u8 = 0;
+    const SOMETIMES: u8 = 1;
+    const ALWAYS: u8 = 2;
+
+    impl TypedCallsite {
+        /// The interest the subscribers registered for this callsite.
+        pub(super) fn interest(&self) -> Interest {
+            match self.interest.load(Ordering::Relaxed) {
+                NEVER => Interest::never(),
+                ALWAYS => Interest::always(),
+                _ => Interest::sometimes(),
+            }
+        }
+    }
+
+    impl Callsite for TypedCallsite {
+        fn set_interest(&self, interest: Interest) {
+            let value = if interest.is_never() {
+                NEVER
+            } else if interest.is_always() {
+                ALWAYS
+            } else {
+                SOMETIMES
+            };
+            self.interest.store(value, Ordering::Relaxed);
+        }
+
+        fn metadata(&self) -> &Metadata<'_> {
+            match self.meta.get() {
+                Some(meta) => meta,
+                // Not reached: the metadata is set before the callsite is
+                // registered or used.
+                None => {
+                    crate::__exception_callsite!("instrument_errors.exception", WARN).metadata()
+                }
+            }
+        }
+    }
+
+    type Registry = Vec<(usize, &'static str, &'static TypedCallsite)>;
+
+    static REGISTRY: RwLock<Registry> = RwLock::new(Vec::new());
+
+    /// The callsite of `base` (whose metadata is `meta`) renamed for the
+    /// span name `span_name`: found, or made and registered with `tracing`.
+    pub(super) fn callsite(
+        base: &'static DefaultCallsite,
+        meta: &'static Metadata<'static>,
+        span_name: &str,
+    ) -> Option<&'static TypedCallsite> {
+        let key = std::ptr::from_ref(base) as usize;
+        let found = |registry: &Registry| {
+            registry
+                .iter()
+                .find(|(b, name, _)| *b == key && *name == span_name)
+                .map(|(_, _, site)| *site)
+        };
+        if let Some(site) = found(&REGISTRY.read().unwrap_or_else(PoisonError::into_inner)) {
+            return Some(site);
+        }
+        let mut registry = REGISTRY.write().unwrap_or_else(PoisonError::into_inner);
+        if let Some(site) = found(&registry) {
+            return Some(site);
+        }
+        let site = make(meta, span_name);
+        registry.push((key, site.span_name(), site));
+        drop(registry);
+        // Outside the lock: registering asks the subscribers, which may
+        // emit events of their own.
+        tracing::callsite::register(site);
+        Some(site)
+    }
+
+    /// A copy of `meta` named `<span_name>.exception`, on a new callsite.
+    #[cold]
+    fn make(meta: &'static Metadata<'static>, span_name: &str) -> &'static TypedCallsite {
+        let name: &'static str =
+            Box::leak(format!("{span_name}{EXCEPTION_SUFFIX}").into_boxed_str());
+        let fields: &'static [&'static str] = Box::leak(
+            meta.fields()
+                .iter()
+                .map(|field| field.name())
+                .collect::<Vec<_>>()
+                .into_boxed_slice(),
+        );
+        let site: &'static TypedCallsite = Box::leak(Box::new(TypedCallsite {
+            meta: OnceLock::new(),
+            interest: AtomicU8::new(SOMETIMES),
+        }));
+        let _ = site.meta.set(Metadata::new(
+            name,
+            meta.target(),
+            *meta.level(),
+            meta.file(),
+            meta.line(),
+            meta.module_path(),
+            FieldSet::new(fields, Identifier(site)),
+            Kind::EVENT,
+        ));
+        site
+    }
+
+    impl TypedCallsite {
+        /// The span name this callsite's event is named after.
+        fn span_name(&self) -> &'static str {
+            match self.meta.get() {
+                Some(meta) => {
+                    let name: &'static str = meta.name();
+                    name.strip_suffix(EXCEPTION_SUFFIX).unwrap_or(name)
+                }
+                None => "",
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_span_name_completed_at_run_time_renames_the_event() {
+        assert!(!is_renamed("insert.exception", "insert"));
+        assert!(is_renamed("insert.exception", "Repo::insert"));
+        assert!(is_renamed("insert", "insert"));
+    }
+
+    #[test]
+    fn typed_callsites_copy_the_compiled_one_under_the_new_name() {
+        let base = crate::__exception_callsite!("insert.exception", WARN, "handled");
+        let meta = base.metadata();
+        let repo = typed::callsite(base, meta, "Repo::insert").expect("a callsite");
+        let typed_meta = repo.metadata();
+        assert_eq!(typed_meta.name(), "Repo::insert.exception");
+        assert_eq!(typed_meta.level(), meta.level());
+        assert_eq!(typed_meta.target(), meta.target());
+        assert_eq!(typed_meta.file(), meta.file());
+        assert_eq!(typed_meta.line(), meta.line());
+        assert!(typed_meta.is_event());
+        let names =
+            |m: &tracing::Metadata<'_>| m.fields().iter().map(|f| f.name()).collect::<Vec<_>>();
+        assert_eq!(names(typed_meta), names(meta));
+        assert_eq!(names(meta).len(), 6);
+        // The fields belong to the new callsite.
+        assert_eq!(typed_meta.callsite(), tracing::callsite::Identifier(repo));
+        // Made once per name, and per compiled callsite.
+        let again = typed::callsite(base, meta, "Repo::insert").expect("a callsite");
+        assert!(std::ptr::eq(repo, again));
+        let other = typed::callsite(base, meta, "Cache::insert").expect("a callsite");
+        assert!(!std::ptr::eq(repo, other));
+        assert_eq!(other.metadata().name(), "Cache::insert.exception");
+        let error = crate::__exception_callsite!("insert.exception", ERROR);
+        let at_error =
+            typed::callsite(error, error.metadata(), "Repo::insert").expect("a callsite");
+        assert!(!std::ptr::eq(repo, at_error));
+        assert_eq!(*at_error.metadata().level(), tracing::Level::ERROR);
     }
 }

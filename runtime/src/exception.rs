@@ -302,6 +302,12 @@ pub struct ExceptionRecord<'a> {
     /// The value of the operation's `handled_attribute`, on the record of a
     /// handled error.
     pub handled: Option<&'a str>,
+    /// The span name the event is named after, `<event>.exception`: `name`,
+    /// or for an error a caller's `ok_if` accepted, that caller's. It differs
+    /// from the name the event's callsite was compiled with only for a method
+    /// annotated on its own, whose span name (`Type::method`) is completed at
+    /// run time.
+    pub event: &'a str,
 }
 
 /// The most severe of two levels (`tracing` orders `ERROR` lowest).
@@ -348,22 +354,33 @@ impl Pending {
     // Taken as it is held, boxed, so that it is freed here.
     #[allow(clippy::boxed_local)]
     pub(crate) fn emit(self: Box<Self>) {
-        let (sink, level) = (self.sink, self.level);
-        self.emit_as(sink, level, None);
+        let (sink, level, name) = (self.sink, self.level, self.name);
+        self.emit_as(sink, name, level, None);
     }
 
     /// Emits the record as handled by a caller whose `ok_if` accepted the
     /// error: at `DEBUG`, as the event of that caller's `sink` (which has the
-    /// caller's `handled_attribute`, set to `handled`), still tied to the
-    /// span the exception escaped first.
+    /// caller's `handled_attribute`, set to `handled`) and span name
+    /// `event`, still tied to the span the exception escaped first.
     #[cold]
     #[inline(never)]
-    pub(crate) fn emit_handled(self: Box<Self>, sink: ExceptionSink, handled: Option<&str>) {
-        self.emit_as(sink, Level::DEBUG, handled);
+    pub(crate) fn emit_handled(
+        self: Box<Self>,
+        sink: ExceptionSink,
+        event: &'static str,
+        handled: Option<&str>,
+    ) {
+        self.emit_as(sink, event, Level::DEBUG, handled);
     }
 
     #[allow(clippy::boxed_local)]
-    fn emit_as(self: Box<Self>, sink: ExceptionSink, level: Level, handled: Option<&str>) {
+    fn emit_as(
+        self: Box<Self>,
+        sink: ExceptionSink,
+        event: &'static str,
+        level: Level,
+        handled: Option<&str>,
+    ) {
         let _ = catch_unwind(AssertUnwindSafe(|| {
             // Without a span there (no tracer), the current context as is.
             #[cfg(not(feature = "testing"))]
@@ -394,6 +411,7 @@ impl Pending {
                     stacktrace: self.stacktrace.as_deref(),
                     function: self.function,
                     handled,
+                    event,
                 },
                 level,
             );

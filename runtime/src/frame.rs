@@ -692,7 +692,7 @@ impl Frame {
                 // One record for the exception: the callee's (its
                 // `exception.*`, `code.function.name` and span), as this
                 // operation's `DEBUG` event, with its `handled_attribute`.
-                std::mem::ManuallyDrop::into_inner(pending).emit_handled(sink, handled);
+                std::mem::ManuallyDrop::into_inner(pending).emit_handled(sink, info.name, handled);
             }
             if let (Some(span), Some(key)) =
                 (span.as_ref().filter(|_| recording), info.handled_attribute)
@@ -873,6 +873,7 @@ fn sink_record<'a>(
         stacktrace: stacktrace.as_deref(),
         function: info.function,
         handled: None,
+        event: info.name,
     }
 }
 

@@ -395,8 +395,8 @@ pub use tracing;
 /// and `code.function.name` are completed at run time from
 /// `std::any::type_name::<Self>()` (`<module>::Type::method`, once per type,
 /// so a trait's default method gets one per implementor); its exception
-/// records keep the event name they were compiled with
-/// (`method.exception`).
+/// records are named after that span name (`Type::method.exception`,
+/// through a `tracing` callsite made once per type).
 ///
 /// **Coercions.** The declared return type is a coercion site for the tail
 /// and for every `return`, as without the attribute, `async fn` included

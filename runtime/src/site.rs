@@ -480,8 +480,8 @@ impl Info {
             None => format!("{owner}::{}", self.function),
         };
         let function: &'static str = Box::leak(function.into_boxed_str());
-        // The span name (the exception records keep the event name they were
-        // compiled with, `<method>.exception`).
+        // The span name (the exception records follow it: see
+        // `event::emit_exception`).
         let name: &'static str = if rename {
             Box::leak(format!("{owner}::{}", self.name).into_boxed_str())
         } else {

@@ -423,9 +423,81 @@ pub mod alone {
         fn audit(&self) -> Result<(), RepoError> {
             Ok(())
         }
+
+        /// Fails for every implementor: one event name per implementor.
+        #[instrument_errors]
+        fn check(&self) -> Result<(), RepoError> {
+            Err(RepoError::TimedOut)
+        }
     }
     impl Audited for UserRepo {}
     impl Audited for OrderRepo {}
+
+    #[instrument_errors(name = "alone.store")]
+    fn store() -> Result<(), RepoError> {
+        Err(RepoError::Conflict)
+    }
+
+    pub struct Service;
+
+    impl Service {
+        /// Accepts the store's conflict: its record is emitted at `DEBUG`
+        /// as this method's event, named after the type.
+        #[allow(clippy::unused_self)]
+        #[instrument_errors(ok_if = super::is_conflict, handled_attribute = "service.handled")]
+        pub fn put(&self) -> Result<(), RepoError> {
+            store()
+        }
+    }
+}
+
+#[test]
+fn records_of_methods_annotated_alone_are_named_after_the_type() {
+    use alone::{Audited as _, OrderRepo, Service, UserRepo};
+    let t = telemetry();
+    assert!(UserRepo.check().is_err());
+    assert!(OrderRepo.check().is_err());
+    assert!(OrderRepo.check().is_err());
+    assert!(t.logs_named("check.exception").is_empty());
+    for (owner, calls) in [("UserRepo", 1), ("OrderRepo", 2)] {
+        let logs = t.logs_named(&format!("{owner}::check.exception"));
+        assert_eq!(logs.len(), calls, "{owner}: {logs:?}");
+        for log in logs {
+            assert_eq!(log.severity, Some(opentelemetry::logs::Severity::Warn));
+            assert_eq!(
+                log.get("code.function.name"),
+                Some(format!("impl_blocks::alone::{owner}::check").as_str())
+            );
+            assert_eq!(
+                log.body.as_deref(),
+                Some(format!("{owner}::check failed: repo said TimedOut").as_str())
+            );
+            // Tied to that call's span.
+            let span = t
+                .spans_named(&format!("{owner}::check"))
+                .into_iter()
+                .find(|s| Some(s.span_context.span_id()) == log.span_id);
+            assert!(span.is_some(), "{log:?}");
+        }
+    }
+
+    // A handled error: one record, the store's, as the accepting method's
+    // `DEBUG` event, named after its type.
+    assert!(matches!(Service.put(), Err(RepoError::Conflict)));
+    assert!(t.logs_named("alone.store.exception").is_empty());
+    assert!(t.logs_named("put.exception").is_empty());
+    let logs = t.logs_named("Service::put.exception");
+    assert_eq!(logs.len(), 1, "{logs:?}");
+    assert_eq!(logs[0].severity, Some(opentelemetry::logs::Severity::Debug));
+    assert_eq!(
+        logs[0].get("code.function.name"),
+        Some("impl_blocks::alone::store")
+    );
+    assert_eq!(logs[0].get("service.handled"), Some("conflict"));
+    assert_eq!(
+        logs[0].body.as_deref(),
+        Some("alone.store failed: repo said Conflict")
+    );
 }
 
 #[test]
@@ -464,12 +536,18 @@ fn methods_annotated_alone_are_named_after_self() {
             Some("impl_blocks::alone::OrderRepo::open")
         );
     }
-    // The exception record keeps the event name it was compiled with.
-    let logs = t.logs_named("open.exception");
+    // The exception record is named after the span name completed at run
+    // time, `<span name>.exception`, like every record.
+    assert!(t.logs_named("open.exception").is_empty());
+    let logs = t.logs_named("OrderRepo::open.exception");
     assert_eq!(logs.len(), 1);
     assert_eq!(
         logs[0].get("code.function.name"),
         Some("impl_blocks::alone::OrderRepo::open")
+    );
+    assert_eq!(
+        logs[0].body.as_deref(),
+        Some("OrderRepo::open failed: repo said TimedOut")
     );
     for (owner, calls) in [("UserRepo", 1), ("OrderRepo", 2)] {
         let function = format!("impl_blocks::alone::{owner}::audit");
