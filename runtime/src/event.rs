@@ -137,7 +137,7 @@ pub(crate) fn level_enabled(level: tracing::Level) -> bool {
 /// name, a copy of `callsite` but for the name.
 pub fn emit_exception(callsite: &'static DefaultCallsite, record: &ExceptionRecord<'_>) {
     let meta = callsite.metadata();
-    if is_renamed(meta.name(), record.event) {
+    if crate::site::any_renamed() && is_renamed(meta.name(), record.event) {
         if let Some(typed) = typed::callsite(callsite, meta, record.event) {
             emit(typed.metadata(), || typed.interest(), record);
             return;

@@ -461,6 +461,16 @@ impl TypedSites {
     }
 }
 
+/// Whether any span name was completed at run time (a method annotated on
+/// its own): until then no exception record needs a renamed event.
+static RENAMED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Whether any span name was completed at run time (one relaxed load).
+#[inline(always)]
+pub(crate) fn any_renamed() -> bool {
+    RENAMED.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 /// The type's name as `code.function.name` shows it, as an annotated `impl`
 /// block names it: its last path segment, without generic arguments nor
 /// reference (`&my::repo::Repo<u8>` gives `Repo`).
@@ -483,6 +493,7 @@ impl Info {
         // The span name (the exception records follow it: see
         // `event::emit_exception`).
         let name: &'static str = if rename {
+            RENAMED.store(true, std::sync::atomic::Ordering::Relaxed);
             Box::leak(format!("{owner}::{}", self.name).into_boxed_str())
         } else {
             self.name
