@@ -37,7 +37,14 @@ enum Form<'a> {
 /// Validates the item and expands it. `owner` names the type of a method of
 /// an annotated impl block (`UserRepo`), for its default span name and its
 /// `code.function.name`.
-pub fn expand(args: &Args, item: &ItemFn, owner: Option<&str>) -> syn::Result<TokenStream> {
+/// `owner`: the type of an annotated `impl` block whose method this is;
+/// `outer_generics`: that block's type parameters.
+pub fn expand(
+    args: &Args,
+    item: &ItemFn,
+    owner: Option<&str>,
+    outer_generics: &[String],
+) -> syn::Result<TokenStream> {
     let sig = &item.sig;
     if let Some(skip) = &args.skip {
         return Err(syn::Error::new(
@@ -83,7 +90,7 @@ pub fn expand(args: &Args, item: &ItemFn, owner: Option<&str>) -> syn::Result<To
         None => None,
     };
     let site_static = call_site(args, item, &site, owner, tracing_name.as_deref());
-    let catalog = catalog_entry(args, item, &form, &site);
+    let catalog = catalog_entry(args, item, &form, &site, outer_generics);
     // A method annotated on its own (not through its `impl` block) cannot see
     // its type: with a receiver, `Self` exists, and the runtime names the
     // call site after `type_name::<Self>()`, once per type.
@@ -505,7 +512,13 @@ enum Returned {
 /// The function's registration in `instrument_errors::catalog` (the
 /// runtime's feature `testing` enables this crate's): a call of the
 /// runtime's `__catalog_entry!`. Without the feature, nothing.
-fn catalog_entry(args: &Args, item: &ItemFn, form: &Form<'_>, site: &syn::Ident) -> TokenStream {
+fn catalog_entry(
+    args: &Args,
+    item: &ItemFn,
+    form: &Form<'_>,
+    site: &syn::Ident,
+    outer_generics: &[String],
+) -> TokenStream {
     if !cfg!(feature = "testing") {
         // Without the runtime's feature `testing`: nothing at all.
         return TokenStream::new();
@@ -516,7 +529,7 @@ fn catalog_entry(args: &Args, item: &ItemFn, form: &Form<'_>, site: &syn::Ident)
         // The function decides every error's value.
         values.push(quote!(#out.open();));
     } else {
-        match returned(item, form) {
+        match returned(item, form, outer_generics) {
             Returned::NotAResult => {}
             Returned::Probe(ty) => values.push(quote! {
                 (&&&&&::instrument_errors::catalog::Returned::<#ty>::NEW).ie_values(#out);
@@ -558,8 +571,9 @@ fn protocol_values(args: &Args, out: &syn::Ident) -> Option<TokenStream> {
 
 /// The type whose `Err` values the catalog lists, when it can be named in an
 /// item outside the function (no generic parameter of the function or of an
-/// enclosing `impl`, no `Self`, no `impl Trait`).
-fn returned(item: &ItemFn, form: &Form<'_>) -> Returned {
+/// enclosing `impl`, `outer_generics` when the block is annotated, no
+/// `Self`, no `impl Trait`).
+fn returned(item: &ItemFn, form: &Form<'_>, outer_generics: &[String]) -> Returned {
     let ty = match (form, &item.sig.output) {
         (_, ReturnType::Default) => return Returned::NotAResult,
         (Form::ImplFuture { output: None, .. }, _) => return Returned::Unknown,
@@ -602,6 +616,7 @@ fn returned(item: &ItemFn, form: &Form<'_>) -> Returned {
         .generics
         .type_params()
         .map(|p| p.ident.to_string())
+        .chain(outer_generics.iter().cloned())
         .collect();
     struct Check<'a> {
         generics: &'a [String],
@@ -631,9 +646,17 @@ fn returned(item: &ItemFn, form: &Form<'_>) -> Returned {
                     && name
                         .chars()
                         .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
+                // `Backend::Error`: a path relative to a type names an
+                // associated type of a type parameter (a concrete type's
+                // would need `<T as Trait>::Error`), here one of an
+                // enclosing `impl` the attribute cannot see.
+                let type_relative = path.leading_colon.is_none()
+                    && path.segments.len() >= 2
+                    && name.starts_with(|c: char| c.is_ascii_uppercase());
                 if name == "Self"
                     || self.generics.contains(&name)
                     || (path.segments.len() == 1 && short_caps)
+                    || type_relative
                 {
                     self.nameable = false;
                 }

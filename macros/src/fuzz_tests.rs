@@ -254,7 +254,7 @@ fn functions() -> Vec<syn::ItemFn> {
 
 fn check_expand(args: &args::Args, tokens: &TokenStream, items: &[syn::ItemFn]) {
     for item in items {
-        let outcome = catch_unwind(AssertUnwindSafe(|| expand::expand(args, item, None)));
+        let outcome = catch_unwind(AssertUnwindSafe(|| expand::expand(args, item, None, &[])));
         match outcome {
             Err(_) => panic!("expand panicked on `{tokens}`"),
             Ok(Err(e)) => panic!("expand refused `{tokens}` on a plain function: {e}"),

@@ -35,6 +35,13 @@ pub fn expand(parsed: syn::Result<Args>, mut block: ItemImpl) -> TokenStream {
         }
     };
     let owner = owner(&block);
+    // The block's type parameters: a method's `Err` type naming one cannot be
+    // named outside it (the catalog of feature `testing` leaves it open).
+    let outer_generics: Vec<String> = block
+        .generics
+        .type_params()
+        .map(|p| p.ident.to_string())
+        .collect();
     let mut items = Vec::with_capacity(block.items.len());
     for item in std::mem::take(&mut block.items) {
         let ImplItem::Fn(mut method) = item else {
@@ -104,7 +111,7 @@ pub fn expand(parsed: syn::Result<Args>, mut block: ItemImpl) -> TokenStream {
             sig: method.sig.clone(),
             block: Box::new(method.block.clone()),
         };
-        match crate::expand::expand(&args, &function, owner.as_deref()) {
+        match crate::expand::expand(&args, &function, owner.as_deref(), &outer_generics) {
             Ok(tokens) => {
                 let defaultness = method.defaultness;
                 // `default fn` (specialization) keeps its keyword.

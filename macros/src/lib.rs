@@ -37,7 +37,7 @@ pub fn instrument_errors(args: TokenStream, item: TokenStream) -> TokenStream {
             return out.into();
         }
     };
-    let expanded = parsed.and_then(|args| expand::expand(&args, &function, None));
+    let expanded = parsed.and_then(|args| expand::expand(&args, &function, None, &[]));
     match expanded {
         Ok(tokens) => tokens.into(),
         Err(error) => {

@@ -190,6 +190,33 @@ impl<E: std::fmt::Debug> Client<E> {
     }
 }
 
+pub trait Backend {
+    type Error;
+}
+
+pub struct Store<Backend>(Option<Backend>);
+
+impl<Backend: self::Backend> Store<Backend> {
+    /// An associated type of a long-named parameter of the `impl`: the
+    /// catalog cannot name it (and must not try: it would not compile).
+    #[instrument_errors(name = "cat.outer_associated")]
+    fn load(&self) -> Result<(), Backend::Error> {
+        Ok(())
+    }
+}
+
+pub struct Outcome<Failure>(Option<Failure>);
+
+/// Through an annotated block, the attribute knows the block's parameters:
+/// an `Err` type that is one of them, long-named, is open.
+#[instrument_errors]
+impl<Failure: std::fmt::Debug> Outcome<Failure> {
+    #[instrument_errors(name = "cat.block_generic")]
+    fn settle(&self) -> Result<(), Failure> {
+        Ok(())
+    }
+}
+
 pub trait Service {
     type Error;
     fn serve(&self) -> Result<(), Self::Error>;
@@ -262,7 +289,7 @@ fn entries_describe_the_functions() {
     assert_eq!(e.kind(), SpanKind::Server);
     assert_eq!(e.metric(), "function.duration");
     // Every function of this binary is there.
-    assert_eq!(catalog::entries().count(), 29);
+    assert_eq!(catalog::entries().count(), 31);
 }
 
 #[test]
@@ -303,6 +330,8 @@ fn open_values() {
     // A derived generic type over a type parameter: open.
     open("cat.generic_wrapper", &["_OTHER", "own", "panic"]);
     open("cat.outer_generic", &["_OTHER", "panic"]);
+    open("cat.outer_associated", &["_OTHER", "panic"]);
+    open("cat.block_generic", &["_OTHER", "panic"]);
     open("cat.associated", &["_OTHER", "panic"]);
     // An alias of a boxed future: not seen through.
     open("cat.aliased_future", &["_OTHER", "panic"]);
