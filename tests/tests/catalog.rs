@@ -200,7 +200,7 @@ impl<Backend: self::Backend> Store<Backend> {
     /// An associated type of a long-named parameter of the `impl`: the
     /// catalog cannot name it (and must not try: it would not compile).
     #[instrument_errors(name = "cat.outer_associated")]
-    fn load(&self) -> Result<(), Backend::Error> {
+    pub fn load(&self) -> Result<(), Backend::Error> {
         Ok(())
     }
 }
@@ -212,7 +212,7 @@ pub struct Outcome<Failure>(Option<Failure>);
 #[instrument_errors]
 impl<Failure: std::fmt::Debug> Outcome<Failure> {
     #[instrument_errors(name = "cat.block_generic")]
-    fn settle(&self) -> Result<(), Failure> {
+    pub fn settle(&self) -> Result<(), Failure> {
         Ok(())
     }
 }
