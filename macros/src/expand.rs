@@ -90,32 +90,32 @@ pub fn expand(
         None => None,
     };
     let site_static = call_site(args, item, &site, owner, tracing_name.as_deref());
-    let catalog = catalog_entry(args, item, &form, &site, outer_generics);
     // A method annotated on its own (not through its `impl` block) cannot see
     // its type: with a receiver, `Self` exists, and the runtime names the
-    // call site after `type_name::<Self>()`, once per type.
-    let (site_ref, site_static) =
-        if owner.is_none() && (sig.receiver().is_some() || names_self(sig)) {
-            // The default span name becomes `Type::method` too.
-            let rename = args.name.is_none() && args.span_current.is_none();
-            let typed = format_ident!("__IE_TYPED", span = Span::mixed_site());
-            let local = format_ident!("__ie_site", span = Span::mixed_site());
-            let static_and_local = quote! {
-                #site_static
-                static #typed: ::instrument_errors::__private::TypedSites =
-                    ::instrument_errors::__private::TypedSites::new();
-                let #local: &'static ::instrument_errors::__private::CallSite =
-                    ::instrument_errors::__private::TypedSites::site(
-                        &#typed,
-                        &#site,
-                        ::core::any::type_name::<Self>,
-                        #rename,
-                    );
-            };
-            (quote!(#local), static_and_local)
-        } else {
-            (quote!(&#site), site_static)
+    // call site after `type_name::<Self>()`, once per type; the default span
+    // name becomes `Type::method` too.
+    let per_type = (owner.is_none() && (sig.receiver().is_some() || names_self(sig)))
+        .then(|| args.name.is_none() && args.span_current.is_none());
+    let catalog = catalog_entry(args, item, &form, &site, outer_generics, per_type);
+    let (site_ref, site_static) = if let Some(rename) = per_type {
+        let typed = format_ident!("__IE_TYPED", span = Span::mixed_site());
+        let local = format_ident!("__ie_site", span = Span::mixed_site());
+        let static_and_local = quote! {
+            #site_static
+            static #typed: ::instrument_errors::__private::TypedSites =
+                ::instrument_errors::__private::TypedSites::new();
+            let #local: &'static ::instrument_errors::__private::CallSite =
+                ::instrument_errors::__private::TypedSites::site(
+                    &#typed,
+                    &#site,
+                    ::core::any::type_name::<Self>,
+                    #rename,
+                );
         };
+        (quote!(#local), static_and_local)
+    } else {
+        (quote!(&#site), site_static)
+    };
     let block = &item.block;
     // The return type with its `impl Trait` parts left to inference.
     let ret_inferred = match &sig.output {
@@ -518,6 +518,7 @@ fn catalog_entry(
     form: &Form<'_>,
     site: &syn::Ident,
     outer_generics: &[String],
+    per_type: Option<bool>,
 ) -> TokenStream {
     if !cfg!(feature = "testing") {
         // Without the runtime's feature `testing`: nothing at all.
@@ -544,9 +545,10 @@ fn catalog_entry(
     // are failures on this side.
     values.extend(protocol_values(args, &out));
     let line = quote_spanned!(item.sig.ident.span()=> ::core::line!());
+    let per_type = per_type.map(|rename| quote!(per_type(#rename),));
     quote! {
         ::instrument_errors::__catalog_entry! {
-            #site, ::core::file!(), #line, |#out| {
+            #site, ::core::file!(), #line, #per_type |#out| {
                 #(#values)*
             }
         }

@@ -20,6 +20,11 @@
 //! }
 //! ```
 //!
+//! A method annotated on its own, not through its `impl` block, is named
+//! after each `Self` type at run time (`Type::method`); its entry has
+//! [`Entry::per_type`] set, and [`markdown`] shows it as `Self::method`
+//! (`<module>::Self::method`).
+//!
 //! # The values
 //!
 //! [`ErrorTypes::values`] are the values known at compile time:
@@ -80,6 +85,9 @@ pub struct Entry {
     file: &'static str,
     line: u32,
     values: fn(&mut Values),
+    /// A method annotated on its own, named after each `Self` type at run
+    /// time: `Some(true)` when its span name is too (no `name = ..`).
+    per_type: Option<bool>,
 }
 
 inventory::collect!(Entry);
@@ -103,7 +111,39 @@ impl Entry {
             file,
             line,
             values,
+            per_type: None,
         }
+    }
+
+    /// [`Entry::__new`] for a method annotated on its own, named after each
+    /// `Self` type at run time (its span name too with `rename`); not public
+    /// API.
+    #[doc(hidden)]
+    pub const fn __new_per_type(
+        site: &'static CallSite,
+        file: &'static str,
+        line: u32,
+        values: fn(&mut Values),
+        rename: bool,
+    ) -> Entry {
+        Entry {
+            site,
+            file,
+            line,
+            values,
+            per_type: Some(rename),
+        }
+    }
+
+    /// `true` for a method annotated on its own, not through its `impl`
+    /// block: the attribute could not see its type, so its
+    /// `code.function.name` (`<module>::Type::method`) and, without
+    /// `name = ..`, its span name (`Type::method`) are completed at run time
+    /// for each `Self` type it runs for. [`name`](Entry::name) and
+    /// [`function`](Entry::function) give the names it was compiled with;
+    /// [`markdown`] shows `Self` in place of the type.
+    pub fn per_type(&self) -> bool {
+        self.per_type.is_some()
     }
 
     /// The span name (the operation).
@@ -176,12 +216,31 @@ impl ErrorTypes {
 /// function), without files and lines: only a change of operations or of
 /// their values changes it.
 pub fn markdown() -> String {
-    let mut entries: Vec<&Entry> = entries().collect();
-    entries.sort_by_key(|e| (e.name(), e.function()));
+    let mut rows: Vec<(String, String, &Entry)> = entries()
+        .map(|entry| {
+            // A method annotated on its own: `Self` stands for each type.
+            let (name, function) = match entry.per_type {
+                None => (entry.name().to_owned(), entry.function().to_owned()),
+                Some(rename) => (
+                    if rename {
+                        format!("Self::{}", entry.name())
+                    } else {
+                        entry.name().to_owned()
+                    },
+                    match entry.function().rsplit_once("::") {
+                        Some((module, method)) => format!("{module}::Self::{method}"),
+                        None => format!("Self::{}", entry.function()),
+                    },
+                ),
+            };
+            (name, function, entry)
+        })
+        .collect();
+    rows.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
     let mut out = String::from(
         "| operation | kind | duration histogram | function | `error.type` |\n|---|---|---|---|---|\n",
     );
-    for entry in entries {
+    for (name, function, entry) in rows {
         let types = entry.error_types();
         let mut values: Vec<String> = types.values().iter().map(|v| format!("`{v}`")).collect();
         if types.is_open() {
@@ -190,10 +249,10 @@ pub fn markdown() -> String {
         let _ = writeln!(
             out,
             "| `{}` | {} | `{}` | `{}` | {} |",
-            entry.name().replace('|', "\\|"),
+            name.replace('|', "\\|"),
             kind_name(entry.site.info().kind),
             entry.metric(),
-            entry.function(),
+            function,
             values.join(", ").replace('|', "\\|"),
         );
     }
@@ -502,6 +561,21 @@ impl<R: ?Sized> ViaNoValues for Returned<R> {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __catalog_entry {
+    ($site:ident, $file:expr, $line:expr, per_type($rename:expr), |$out:ident| $values:block) => {
+        $crate::__private::inventory::submit! {
+            $crate::catalog::Entry::__new_per_type(&$site, $file, $line, {
+                fn __ie_values($out: &mut $crate::catalog::Values) {
+                    #[allow(unused_imports)]
+                    use $crate::catalog::{
+                        ViaDerivedValues as _, ViaErrorTypeImpl as _, ViaFutureValues as _,
+                        ViaNoValues as _, ViaTypeNameValue as _,
+                    };
+                    $values
+                }
+                __ie_values
+            }, $rename)
+        }
+    };
     ($site:ident, $file:expr, $line:expr, |$out:ident| $values:block) => {
         $crate::__private::inventory::submit! {
             $crate::catalog::Entry::__new(&$site, $file, $line, {

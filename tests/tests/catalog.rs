@@ -178,6 +178,12 @@ impl<R> Repo<R> {
     fn make(r: R) -> Result<Self, StoreError> {
         Ok(Repo(r))
     }
+
+    /// No `name`: named `Repo::peek` at run time.
+    #[instrument_errors]
+    pub fn peek(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
 }
 
 pub struct Client<E>(Option<E>);
@@ -288,8 +294,25 @@ fn entries_describe_the_functions() {
     let e = entry("cat.transparent");
     assert_eq!(e.kind(), SpanKind::Server);
     assert_eq!(e.metric(), "function.duration");
+    // Methods annotated on their own are named after each `Self` type at
+    // run time; the entry says so, and the table shows `Self`.
+    assert!(!entry("cat.transparent").per_type());
+    for name in ["cat.method", "cat.method_self", "cat.associated", "peek"] {
+        assert!(entry(name).per_type(), "{name}");
+    }
+    assert!(!entry("cat.block_generic").per_type(), "through its block");
+    assert_eq!(entry("peek").function(), "catalog::peek");
+    let table = catalog::markdown();
+    assert!(
+        table.contains("| `Self::peek` | internal | `function.duration` | `catalog::Self::peek` |"),
+        "{table}"
+    );
+    assert!(
+        table.contains("| `cat.method` | internal | `function.duration` | `catalog::Self::get` |"),
+        "{table}"
+    );
     // Every function of this binary is there.
-    assert_eq!(catalog::entries().count(), 31);
+    assert_eq!(catalog::entries().count(), 32);
 }
 
 #[test]
