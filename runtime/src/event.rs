@@ -138,10 +138,9 @@ pub(crate) fn level_enabled(level: tracing::Level) -> bool {
 pub fn emit_exception(callsite: &'static DefaultCallsite, record: &ExceptionRecord<'_>) {
     let meta = callsite.metadata();
     if crate::site::any_renamed() && is_renamed(meta.name(), record.event) {
-        if let Some(typed) = typed::callsite(callsite, meta, record.event) {
-            emit(typed.metadata(), || typed.interest(), record);
-            return;
-        }
+        let typed = typed::callsite(callsite, meta, record.event);
+        emit(typed.metadata(), || typed.interest(), record);
+        return;
     }
     emit(meta, || callsite.interest(), record);
 }
@@ -293,7 +292,7 @@ mod typed {
         base: &'static DefaultCallsite,
         meta: &'static Metadata<'static>,
         span_name: &str,
-    ) -> Option<&'static TypedCallsite> {
+    ) -> &'static TypedCallsite {
         let key = std::ptr::from_ref(base) as usize;
         let found = |registry: &Registry| {
             registry
@@ -302,11 +301,11 @@ mod typed {
                 .map(|(_, _, site)| *site)
         };
         if let Some(site) = found(&REGISTRY.read().unwrap_or_else(PoisonError::into_inner)) {
-            return Some(site);
+            return site;
         }
         let mut registry = REGISTRY.write().unwrap_or_else(PoisonError::into_inner);
         if let Some(site) = found(&registry) {
-            return Some(site);
+            return site;
         }
         let site = make(meta, span_name);
         registry.push((key, site.span_name(), site));
@@ -314,7 +313,7 @@ mod typed {
         // Outside the lock: registering asks the subscribers, which may
         // emit events of their own.
         tracing::callsite::register(site);
-        Some(site)
+        site
     }
 
     /// A copy of `meta` named `<span_name>.exception`, on a new callsite.
@@ -375,7 +374,7 @@ mod tests {
     fn typed_callsites_copy_the_compiled_one_under_the_new_name() {
         let base = crate::__exception_callsite!("insert.exception", WARN, "handled");
         let meta = base.metadata();
-        let repo = typed::callsite(base, meta, "Repo::insert").expect("a callsite");
+        let repo = typed::callsite(base, meta, "Repo::insert");
         let typed_meta = repo.metadata();
         assert_eq!(typed_meta.name(), "Repo::insert.exception");
         assert_eq!(typed_meta.level(), meta.level());
@@ -390,14 +389,13 @@ mod tests {
         // The fields belong to the new callsite.
         assert_eq!(typed_meta.callsite(), tracing::callsite::Identifier(repo));
         // Made once per name, and per compiled callsite.
-        let again = typed::callsite(base, meta, "Repo::insert").expect("a callsite");
+        let again = typed::callsite(base, meta, "Repo::insert");
         assert!(std::ptr::eq(repo, again));
-        let other = typed::callsite(base, meta, "Cache::insert").expect("a callsite");
+        let other = typed::callsite(base, meta, "Cache::insert");
         assert!(!std::ptr::eq(repo, other));
         assert_eq!(other.metadata().name(), "Cache::insert.exception");
         let error = crate::__exception_callsite!("insert.exception", ERROR);
-        let at_error =
-            typed::callsite(error, error.metadata(), "Repo::insert").expect("a callsite");
+        let at_error = typed::callsite(error, error.metadata(), "Repo::insert");
         assert!(!std::ptr::eq(repo, at_error));
         assert_eq!(*at_error.metadata().level(), tracing::Level::ERROR);
     }
