@@ -618,11 +618,20 @@ fn returned(item: &ItemFn, form: &Form<'_>, outer_generics: &[String]) -> Return
         .generics
         .type_params()
         .map(|p| p.ident.to_string())
+        .chain(
+            item.sig
+                .generics
+                .const_params()
+                .map(|p| p.ident.to_string()),
+        )
         .chain(outer_generics.iter().cloned())
         .collect();
     struct Check<'a> {
         generics: &'a [String],
         nameable: bool,
+        /// The path being visited is the trait of a qualified path
+        /// (`<u8 as Trait>::Err`), not relative to a type.
+        qualified: bool,
     }
     impl VisitMut for Check<'_> {
         fn visit_lifetime_mut(&mut self, lifetime: &mut syn::Lifetime) {
@@ -637,10 +646,18 @@ fn returned(item: &ItemFn, form: &Form<'_>, outer_generics: &[String]) -> Return
                     r.lifetime = Some(syn::Lifetime::new("'static", r.and_token.span));
                     syn::visit_mut::visit_type_mut(self, ty);
                 }
+                Type::Path(p) if p.qself.is_some() => {
+                    if let Some(qself) = &mut p.qself {
+                        self.visit_type_mut(&mut qself.ty);
+                    }
+                    self.qualified = true;
+                    self.visit_path_mut(&mut p.path);
+                }
                 _ => syn::visit_mut::visit_type_mut(self, ty),
             }
         }
         fn visit_path_mut(&mut self, path: &mut syn::Path) {
+            let qualified = std::mem::take(&mut self.qualified);
             if let Some(first) = path.segments.first() {
                 let name = first.ident.to_string();
                 let short_caps = name.len() <= 2
@@ -651,9 +668,12 @@ fn returned(item: &ItemFn, form: &Form<'_>, outer_generics: &[String]) -> Return
                 // `Backend::Error`: a path relative to a type names an
                 // associated type of a type parameter (a concrete type's
                 // would need `<T as Trait>::Error`), here one of an
-                // enclosing `impl` the attribute cannot see.
-                let type_relative = path.leading_colon.is_none()
-                    && path.segments.len() >= 2
+                // enclosing `impl` the attribute cannot see. Two segments
+                // only: `Win32::Foundation::WIN32_ERROR` goes through a
+                // capitalised module.
+                let type_relative = !qualified
+                    && path.leading_colon.is_none()
+                    && path.segments.len() == 2
                     && name.starts_with(|c: char| c.is_ascii_uppercase());
                 if name == "Self"
                     || self.generics.contains(&name)
@@ -669,6 +689,7 @@ fn returned(item: &ItemFn, form: &Form<'_>, outer_generics: &[String]) -> Return
     let mut check = Check {
         generics: &generics,
         nameable: true,
+        qualified: false,
     };
     check.visit_type_path_mut(&mut path);
     if check.nameable {

@@ -41,6 +41,7 @@ pub fn expand(parsed: syn::Result<Args>, mut block: ItemImpl) -> TokenStream {
         .generics
         .type_params()
         .map(|p| p.ident.to_string())
+        .chain(block.generics.const_params().map(|p| p.ident.to_string()))
         .collect();
     let mut items = Vec::with_capacity(block.items.len());
     for item in std::mem::take(&mut block.items) {

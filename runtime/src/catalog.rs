@@ -51,12 +51,13 @@
 //! a path relative to a type (`Backend::Error`: an associated type of a type
 //! parameter, since a concrete type's would be written `<T as Trait>::Error`),
 //! or a name of at most two capitals and digits (`T`, `E`, `T2`), taken for a
-//! generic parameter of the enclosing `impl`. An error type that is itself a
-//! generic parameter of the enclosing `impl` with a longer name (`Result<(),
-//! Failure>` in `impl<Failure> ..`) does not compile with the feature, for a
-//! method annotated on its own (an annotated `impl` block tells the attribute
-//! its parameters): give that function `error_type = ...` (open) or rename
-//! the parameter.
+//! generic parameter of the enclosing `impl`. For a method annotated on its
+//! own, an error type naming a generic parameter of the enclosing `impl`
+//! with a longer name other than through an associated type (`Result<(),
+//! Failure>` or `Wrapper<Failure>` in `impl<Failure> ..`) does not compile
+//! with the feature (annotating the `impl` block tells the attribute its
+//! parameters): give that function `error_type = ...` (open) or rename the
+//! parameter.
 //!
 //! # Registration
 //!

@@ -138,9 +138,15 @@ pub(crate) fn level_enabled(level: tracing::Level) -> bool {
 pub fn emit_exception(callsite: &'static DefaultCallsite, record: &ExceptionRecord<'_>) {
     let meta = callsite.metadata();
     if crate::site::any_renamed() && is_renamed(meta.name(), record.event) {
-        let typed = typed::callsite(callsite, meta, record.event);
-        emit(typed.metadata(), || typed.interest(), record);
-        return;
+        // Made once; if it cannot be (a subscriber panicking or emitting a
+        // renamed record while the callsite registers), the compiled one.
+        let typed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            typed::callsite(callsite, meta, record.event)
+        }));
+        if let Ok(Some(typed)) = typed {
+            emit(typed.metadata(), || typed.interest(), record);
+            return;
+        }
     }
     emit(meta, || callsite.interest(), record);
 }
@@ -224,6 +230,7 @@ fn emit(
 /// Exception callsites made at run time, one per compiled callsite and span
 /// name completed at run time.
 mod typed {
+    use std::cell::Cell;
     use std::sync::atomic::{AtomicU8, Ordering};
     use std::sync::{OnceLock, PoisonError, RwLock};
 
@@ -286,13 +293,22 @@ mod typed {
 
     static REGISTRY: RwLock<Registry> = RwLock::new(Vec::new());
 
+    thread_local! {
+        /// This thread is registering a callsite with `tracing` (which holds
+        /// `tracing`'s callsite lock while it asks the subscribers).
+        pub(super) static REGISTERING: Cell<bool> = const { Cell::new(false) };
+    }
+
     /// The callsite of `base` (whose metadata is `meta`) renamed for the
-    /// span name `span_name`: found, or made and registered with `tracing`.
+    /// span name `span_name`: found, or made and registered with `tracing`;
+    /// `None` while this thread is registering one already (a subscriber
+    /// emitting a renamed record from `register_callsite`: registering
+    /// another would wait for `tracing`'s lock this thread holds).
     pub(super) fn callsite(
         base: &'static DefaultCallsite,
         meta: &'static Metadata<'static>,
         span_name: &str,
-    ) -> &'static TypedCallsite {
+    ) -> Option<&'static TypedCallsite> {
         let key = std::ptr::from_ref(base) as usize;
         let found = |registry: &Registry| {
             registry
@@ -301,19 +317,33 @@ mod typed {
                 .map(|(_, _, site)| *site)
         };
         if let Some(site) = found(&REGISTRY.read().unwrap_or_else(PoisonError::into_inner)) {
-            return site;
+            return Some(site);
         }
-        let mut registry = REGISTRY.write().unwrap_or_else(PoisonError::into_inner);
-        if let Some(site) = found(&registry) {
-            return site;
+        if REGISTERING.try_with(Cell::get).unwrap_or(true) {
+            return None;
         }
         let site = make(meta, span_name);
-        registry.push((key, site.span_name(), site));
-        drop(registry);
-        // Outside the lock: registering asks the subscribers, which may
-        // emit events of their own.
+        // Registered with no lock of ours held (registering asks the
+        // subscribers, which may emit events of their own), and published
+        // once registered: a site in the registry always has its interest.
+        REGISTERING.with(|r| r.set(true));
+        struct Done;
+        impl Drop for Done {
+            fn drop(&mut self) {
+                let _ = REGISTERING.try_with(|r| r.set(false));
+            }
+        }
+        let done = Done;
         tracing::callsite::register(site);
-        site
+        drop(done);
+        let mut registry = REGISTRY.write().unwrap_or_else(PoisonError::into_inner);
+        // Another thread may have published one meanwhile: the first stays
+        // (this one stays registered, unused).
+        if let Some(first) = found(&registry) {
+            return Some(first);
+        }
+        registry.push((key, site.span_name(), site));
+        Some(site)
     }
 
     /// A copy of `meta` named `<span_name>.exception`, on a new callsite.
@@ -374,7 +404,7 @@ mod tests {
     fn typed_callsites_copy_the_compiled_one_under_the_new_name() {
         let base = crate::__exception_callsite!("insert.exception", WARN, "handled");
         let meta = base.metadata();
-        let repo = typed::callsite(base, meta, "Repo::insert");
+        let repo = typed::callsite(base, meta, "Repo::insert").expect("a callsite");
         let typed_meta = repo.metadata();
         assert_eq!(typed_meta.name(), "Repo::insert.exception");
         assert_eq!(typed_meta.level(), meta.level());
@@ -389,14 +419,27 @@ mod tests {
         // The fields belong to the new callsite.
         assert_eq!(typed_meta.callsite(), tracing::callsite::Identifier(repo));
         // Made once per name, and per compiled callsite.
-        let again = typed::callsite(base, meta, "Repo::insert");
+        let again = typed::callsite(base, meta, "Repo::insert").expect("a callsite");
         assert!(std::ptr::eq(repo, again));
-        let other = typed::callsite(base, meta, "Cache::insert");
+        let other = typed::callsite(base, meta, "Cache::insert").expect("a callsite");
         assert!(!std::ptr::eq(repo, other));
         assert_eq!(other.metadata().name(), "Cache::insert.exception");
         let error = crate::__exception_callsite!("insert.exception", ERROR);
-        let at_error = typed::callsite(error, error.metadata(), "Repo::insert");
+        let at_error =
+            typed::callsite(error, error.metadata(), "Repo::insert").expect("a callsite");
         assert!(!std::ptr::eq(repo, at_error));
         assert_eq!(*at_error.metadata().level(), tracing::Level::ERROR);
+    }
+
+    #[test]
+    fn no_callsite_is_made_while_one_registers_on_this_thread() {
+        let base = crate::__exception_callsite!("get.exception", WARN);
+        let meta = base.metadata();
+        typed::REGISTERING.with(|r| r.set(true));
+        let during = typed::callsite(base, meta, "Repo::get");
+        typed::REGISTERING.with(|r| r.set(false));
+        assert!(during.is_none());
+        let after = typed::callsite(base, meta, "Repo::get").expect("a callsite");
+        assert_eq!(after.metadata().name(), "Repo::get.exception");
     }
 }

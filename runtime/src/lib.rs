@@ -396,7 +396,7 @@ pub use tracing;
 /// `std::any::type_name::<Self>()` (`<module>::Type::method`, once per type,
 /// so a trait's default method gets one per implementor); its exception
 /// records are named after that span name (`Type::method.exception`,
-/// through a `tracing` callsite made once per type).
+/// through a `tracing` callsite made once per type and level).
 ///
 /// **Coercions.** The declared return type is a coercion site for the tail
 /// and for every `return`, as without the attribute, `async fn` included

@@ -69,15 +69,6 @@ impl std::fmt::Display for Line<'_> {
     }
 }
 
-/// The floor's [`Line`].
-struct FloorLine<'a>(&'a OpError);
-
-impl std::fmt::Display for FloorLine<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "sdk_floor failed: {}", self.0)
-    }
-}
-
 /// The exception record of the hand-written recipe.
 #[inline]
 fn record(e: &OpError) {
@@ -94,17 +85,22 @@ fn record(e: &OpError) {
     );
 }
 
-/// The exception record of the floor.
+/// The exception record of the floor: the message formatted once, by the
+/// caller, and the line built from it without formatting.
 #[inline]
-fn floor_record(e: &OpError) {
+fn floor_record(e: &OpError, message: &str) {
+    const FAILED: &str = "sdk_floor failed: ";
+    let mut line = String::with_capacity(FAILED.len() + message.len());
+    line.push_str(FAILED);
+    line.push_str(message);
     tracing::event!(
         name: "sdk_floor.exception",
         parent: None,
         tracing::Level::WARN,
         {
-            message = %FloorLine(e),
+            message = line.as_str(),
             "exception.type" = e.kind(),
-            "exception.message" = %e,
+            "exception.message" = message,
             "code.function.name" = FLOOR,
         }
     );
@@ -146,17 +142,20 @@ fn floor_finish(
             span.end_with_timestamp(end);
         }
         Err(e) => {
+            // The message is formatted once, for the record and the status.
+            let message = e.to_string();
             span.set_attribute(KeyValue::new("error.type", e.kind()));
-            span.set_status(Status::error(e.to_string()));
             otel.duration.record(
                 elapsed.as_secs_f64(),
                 &[function, KeyValue::new("error.type", e.kind())],
             );
             let cx = Context::current_with_span(span);
             let guard = cx.clone().attach();
-            floor_record(e);
+            floor_record(e, &message);
             drop(guard);
-            cx.span().end_with_timestamp(end);
+            let span = cx.span();
+            span.set_status(Status::error(message));
+            span.end_with_timestamp(end);
         }
     }
 }

@@ -223,6 +223,26 @@ impl<Failure: std::fmt::Debug> Outcome<Failure> {
     }
 }
 
+/// A qualified path names a concrete type: probed (closed).
+#[instrument_errors(name = "cat.qualified")]
+pub fn qualified() -> Result<(), <Plain as Service>::Error> {
+    Ok(())
+}
+
+#[derive(Debug)]
+pub struct Full<const CAP: usize>;
+
+pub struct Bounded<const CAP: usize>;
+
+/// A const parameter of an annotated block: open, and it compiles.
+#[instrument_errors]
+impl<const CAP: usize> Bounded<CAP> {
+    #[instrument_errors(name = "cat.block_const")]
+    pub fn push(&self) -> Result<(), Full<CAP>> {
+        Ok(())
+    }
+}
+
 pub trait Service {
     type Error;
     fn serve(&self) -> Result<(), Self::Error>;
@@ -312,7 +332,7 @@ fn entries_describe_the_functions() {
         "{table}"
     );
     // Every function of this binary is there.
-    assert_eq!(catalog::entries().count(), 32);
+    assert_eq!(catalog::entries().count(), 34);
 }
 
 #[test]
@@ -355,6 +375,8 @@ fn open_values() {
     open("cat.outer_generic", &["_OTHER", "panic"]);
     open("cat.outer_associated", &["_OTHER", "panic"]);
     open("cat.block_generic", &["_OTHER", "panic"]);
+    open("cat.block_const", &["_OTHER", "panic"]);
+    closed("cat.qualified", &["not_found", "panic", "timeout"]);
     open("cat.associated", &["_OTHER", "panic"]);
     // An alias of a boxed future: not seen through.
     open("cat.aliased_future", &["_OTHER", "panic"]);

@@ -470,8 +470,9 @@ fn wall(sleep_ms: u64) -> Result<(), StoreError> {
 fn span_timestamps_are_on_the_wall_clock() {
     use std::time::{Duration, SystemTime};
     let t = telemetry();
-    // Room for the jitter of reading two clocks one after the other.
-    let slack = Duration::from_millis(1);
+    // Room for the jitter of reading two clocks one after the other (and
+    // for a thread preempted while it reads them, on a loaded machine).
+    let slack = Duration::from_millis(20);
     let mut windows = Vec::new();
     // Two calls within the anchor's 100 ms, then one after it.
     for sleep_ms in [1, 1, 150] {
