@@ -11,14 +11,15 @@
 //! * `instrument_errors`: `#[instrument_errors]`, defaults;
 //! * `tracing_instrument`: `#[tracing::instrument(err)]` exported by the
 //!   `tracing-opentelemetry` layer on the same tracer provider;
-//! * `sdk_floor`: not a recipe anyone should write, but a floor: the least
-//!   any code can do through the `opentelemetry` API's global providers to
-//!   record the same span, duration point and record. The span is never made current (so a
-//!   call inside the body would not be its child), its wall-clock times come
-//!   from one reading taken at start-up plus the monotonic clock, and on
-//!   failure the span is made current only around the record. No
-//!   implementation that records this telemetry through the API can cost
-//!   less; `tracing_instrument / sdk_floor` bounds the ratio any can reach.
+//! * `sdk_floor`: not a recipe anyone should write, but a floor: about the
+//!   least any code can do through the `opentelemetry` API's global
+//!   providers to record the same span, duration point and record. The span
+//!   is never made current (so a call inside the body would not be its
+//!   child), its wall-clock times come from one reading taken at start-up
+//!   plus the monotonic clock, and on failure the message is formatted once
+//!   and the span made current only around the record. An implementation
+//!   that makes its span current (as it must) costs more;
+//!   `tracing_instrument / sdk_floor` bounds the ratio any can reach.
 //!
 //! The SDK as in `sdk_drop.rs` (every span sampled and dropped on the
 //! caller's thread, periodic reader exporting nowhere), and, since a record
