@@ -216,45 +216,44 @@ fn shareable(args: &Args, block: &ItemImpl) -> syn::Result<()> {
             }
         }
     }
+    // The method parameters (or `self`) that `value` names.
+    let named_params = |value: &syn::Expr| {
+        let mut names = Names(Vec::new());
+        names.visit_expr(value);
+        names
+            .0
+            .into_iter()
+            .filter(|ident| params.contains(&ident.to_string()))
+    };
     let lists = [
         ("attributes", &args.attributes),
         ("metric_attributes", &args.metric_attributes),
     ];
     for (list, pairs) in lists {
         for (key, value) in pairs {
-            let mut names = Names(Vec::new());
-            names.visit_expr(value);
-            for ident in names.0 {
-                if params.contains(&ident.to_string()) {
-                    push(syn::Error::new(
-                        ident.span(),
-                        format!(
-                            "`{list}(..)` on an impl block cannot name `{ident}`, a parameter of \
-                             its methods: give `\"{}\"` on the method, \
-                             `#[instrument_errors({list}(\"{}\" = ...))]`",
-                            key.value(),
-                            key.value()
-                        ),
-                    ));
-                }
+            for ident in named_params(value) {
+                push(syn::Error::new(
+                    ident.span(),
+                    format!(
+                        "`{list}(..)` on an impl block cannot name `{ident}`, a parameter of \
+                         its methods: give `\"{}\"` on the method, \
+                         `#[instrument_errors({list}(\"{}\" = ...))]`",
+                        key.value(),
+                        key.value()
+                    ),
+                ));
             }
         }
     }
     for (key, value) in [("parent", &args.parent), ("links", &args.links)] {
-        let mut names = Names(Vec::new());
-        if let Some(value) = value {
-            names.visit_expr(value);
-        }
-        for ident in names.0 {
-            if params.contains(&ident.to_string()) {
-                push(syn::Error::new(
-                    ident.span(),
-                    format!(
-                        "`{key}` on an impl block cannot name `{ident}`, a parameter of its \
-                         methods: give it on the method, `#[instrument_errors({key} = ...)]`"
-                    ),
-                ));
-            }
+        for ident in value.iter().flat_map(|value| named_params(value)) {
+            push(syn::Error::new(
+                ident.span(),
+                format!(
+                    "`{key}` on an impl block cannot name `{ident}`, a parameter of its \
+                     methods: give it on the method, `#[instrument_errors({key} = ...)]`"
+                ),
+            ));
         }
     }
     errors.map_or(Ok(()), Err)

@@ -100,39 +100,22 @@ pub fn entries() -> impl Iterator<Item = &'static Entry> {
 
 impl Entry {
     /// Made by the expansion of `#[instrument_errors]`; not public API.
+    /// `per_type`: a method annotated on its own, named after each `Self`
+    /// type at run time (its span name too when `Some(true)`).
     #[doc(hidden)]
     pub const fn __new(
         site: &'static CallSite,
         file: &'static str,
         line: u32,
         values: fn(&mut Values),
+        per_type: Option<bool>,
     ) -> Entry {
         Entry {
             site,
             file,
             line,
             values,
-            per_type: None,
-        }
-    }
-
-    /// [`Entry::__new`] for a method annotated on its own, named after each
-    /// `Self` type at run time (its span name too with `rename`); not public
-    /// API.
-    #[doc(hidden)]
-    pub const fn __new_per_type(
-        site: &'static CallSite,
-        file: &'static str,
-        line: u32,
-        values: fn(&mut Values),
-        rename: bool,
-    ) -> Entry {
-        Entry {
-            site,
-            file,
-            line,
-            values,
-            per_type: Some(rename),
+            per_type,
         }
     }
 
@@ -563,21 +546,12 @@ impl<R: ?Sized> ViaNoValues for Returned<R> {
 #[macro_export]
 macro_rules! __catalog_entry {
     ($site:ident, $file:expr, $line:expr, per_type($rename:expr), |$out:ident| $values:block) => {
-        $crate::__private::inventory::submit! {
-            $crate::catalog::Entry::__new_per_type(&$site, $file, $line, {
-                fn __ie_values($out: &mut $crate::catalog::Values) {
-                    #[allow(unused_imports)]
-                    use $crate::catalog::{
-                        ViaDerivedValues as _, ViaErrorTypeImpl as _, ViaFutureValues as _,
-                        ViaNoValues as _, ViaTypeNameValue as _,
-                    };
-                    $values
-                }
-                __ie_values
-            }, $rename)
-        }
+        $crate::__catalog_entry!(@ $site, $file, $line, ::core::option::Option::Some($rename), |$out| $values)
     };
     ($site:ident, $file:expr, $line:expr, |$out:ident| $values:block) => {
+        $crate::__catalog_entry!(@ $site, $file, $line, ::core::option::Option::None, |$out| $values)
+    };
+    (@ $site:ident, $file:expr, $line:expr, $per_type:expr, |$out:ident| $values:block) => {
         $crate::__private::inventory::submit! {
             $crate::catalog::Entry::__new(&$site, $file, $line, {
                 fn __ie_values($out: &mut $crate::catalog::Values) {
@@ -589,7 +563,7 @@ macro_rules! __catalog_entry {
                     $values
                 }
                 __ie_values
-            })
+            }, $per_type)
         }
     };
 }

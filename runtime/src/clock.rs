@@ -56,20 +56,35 @@ thread_local! {
 #[inline]
 pub(crate) fn wall_at(now: Instant) -> SystemTime {
     CLOCK
-        .try_with(|clock| {
-            if let Some((at, wall)) = clock.anchor.get() {
-                if let Some(since) = now.checked_duration_since(at) {
-                    if since < REANCHOR {
-                        if let Some(wall) = wall.checked_add(since) {
-                            return wall;
-                        }
-                    }
-                }
-            }
-            reanchor(clock, now)
-        })
+        .try_with(|clock| wall_in(clock, now))
         // The thread is being torn down: read the wall clock.
         .unwrap_or_else(|_| SystemTime::now())
+}
+
+/// The wall-clock start to give the SDK for a span started at `now` (see
+/// [`wall_at`]), or `None` when the last span started on this thread was
+/// not recording: a sampled-out span needs no timestamps, and the SDK times
+/// a span given none. One thread-local access for both.
+#[inline]
+pub(crate) fn span_start(now: Instant) -> Option<SystemTime> {
+    CLOCK
+        .try_with(|clock| clock.last_span_recorded.get().then(|| wall_in(clock, now)))
+        .unwrap_or_else(|_| Some(SystemTime::now()))
+}
+
+/// [`wall_at`] with this thread's clock.
+#[inline]
+fn wall_in(clock: &ThreadClock, now: Instant) -> SystemTime {
+    if let Some((at, wall)) = clock.anchor.get() {
+        if let Some(since) = now.checked_duration_since(at) {
+            if since < REANCHOR {
+                if let Some(wall) = wall.checked_add(since) {
+                    return wall;
+                }
+            }
+        }
+    }
+    reanchor(clock, now)
 }
 
 /// The longest gap between the two monotonic readings around a wall-clock
@@ -120,15 +135,6 @@ fn at_instant(at: Instant, wall: SystemTime, now: Instant) -> SystemTime {
         None => wall.checked_sub(at.saturating_duration_since(now)),
     }
     .unwrap_or(wall)
-}
-
-/// Whether the last span started on this thread was recording (`true` on a
-/// thread that has started none).
-#[inline]
-pub(crate) fn last_span_recorded() -> bool {
-    CLOCK
-        .try_with(|clock| clock.last_span_recorded.get())
-        .unwrap_or(true)
 }
 
 /// Remembers whether the span just started was recording.
@@ -268,13 +274,14 @@ mod tests {
 
     #[test]
     fn the_recording_guess_is_per_thread() {
-        assert!(last_span_recorded());
+        let recorded = || span_start(Instant::now()).is_some();
+        assert!(recorded());
         set_last_span_recorded(false);
-        assert!(!last_span_recorded());
-        std::thread::spawn(|| assert!(last_span_recorded()))
+        assert!(!recorded());
+        std::thread::spawn(move || assert!(recorded()))
             .join()
             .unwrap();
         set_last_span_recorded(true);
-        assert!(last_span_recorded());
+        assert!(recorded());
     }
 }

@@ -286,18 +286,7 @@ mod tests {
     use super::*;
     use crate::site::{Info, Kind};
 
-    static SITE: CallSite = CallSite::new(Info {
-        name: "t",
-        function: "t",
-        kind: Kind::Internal,
-        metric: None,
-        scope_name: "t",
-        scope_version: "0",
-        description: true,
-        exception: None,
-        handled_attribute: None,
-        current_span: false,
-    });
+    static SITE: CallSite = CallSite::new(Info::for_test("t", "t", Kind::Internal));
 
     type BoxFut<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
 

@@ -100,8 +100,8 @@ impl CallSite {
         let timed = state.histogram.is_some();
         let start = timed.then(Instant::now);
         let wall = start
-            .filter(|_| state.tracer.is_some() && clock::last_span_recorded())
-            .map(clock::wall_at);
+            .filter(|_| state.tracer.is_some())
+            .and_then(clock::span_start);
         let borrowed = self.info.current_span.then(current_tracing_span).flatten();
         let (cx, span_start, borrowed) = match (borrowed, &state.tracer) {
             // `span = current`: the current `tracing` span gets the

@@ -100,6 +100,23 @@ pub struct Info {
 }
 
 impl Info {
+    /// An `Info` for unit tests: no metric name, no exception sink.
+    #[cfg(test)]
+    pub(crate) const fn for_test(name: &'static str, function: &'static str, kind: Kind) -> Info {
+        Info {
+            name,
+            function,
+            kind,
+            metric: None,
+            scope_name: "t",
+            scope_version: "0",
+            description: true,
+            exception: None,
+            handled_attribute: None,
+            current_span: false,
+        }
+    }
+
     /// The duration histogram's name: `metric = "..."`, else [`DEFAULT_METRIC`].
     #[inline]
     pub fn metric_name(&self) -> &'static str {
@@ -540,18 +557,8 @@ mod tests {
     fn typed_sites_name_each_type_once() {
         struct Repo<T>(T);
         struct Other;
-        static BASE: CallSite = CallSite::new(Info {
-            name: "insert",
-            function: "app::repo::insert",
-            kind: Kind::Client,
-            metric: None,
-            scope_name: "t",
-            scope_version: "0",
-            description: true,
-            exception: None,
-            handled_attribute: None,
-            current_span: false,
-        });
+        static BASE: CallSite =
+            CallSite::new(Info::for_test("insert", "app::repo::insert", Kind::Client));
         static TYPED: TypedSites = TypedSites::new();
         let a = TYPED.site(&BASE, std::any::type_name::<Repo<u8>>, true);
         let b = TYPED.site(&BASE, std::any::type_name::<Repo<String>>, true);
@@ -569,18 +576,11 @@ mod tests {
             c
         ));
         // A name given with `name = ..` is kept.
-        static NAMED: CallSite = CallSite::new(Info {
-            name: "repo.insert",
-            function: "app::repo::insert",
-            kind: Kind::Client,
-            metric: None,
-            scope_name: "t",
-            scope_version: "0",
-            description: true,
-            exception: None,
-            handled_attribute: None,
-            current_span: false,
-        });
+        static NAMED: CallSite = CallSite::new(Info::for_test(
+            "repo.insert",
+            "app::repo::insert",
+            Kind::Client,
+        ));
         static TYPED_NAMED: TypedSites = TypedSites::new();
         let d = TYPED_NAMED.site(&NAMED, std::any::type_name::<Other>, false);
         assert_eq!(d.info.name, "repo.insert");
